@@ -1,0 +1,1 @@
+"""Pure-Python core: no Qt, no TensorFlow. Heavy runtimes are imported lazily."""

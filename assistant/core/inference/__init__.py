@@ -1,0 +1,1 @@
+"""Inference over LiteRT / TFLite with the manifest contract applied."""

@@ -1,0 +1,1 @@
+"""Offline skills the chatbot can carry out."""

@@ -1,0 +1,1 @@
+"""Text models at run time: tokenizers, chatbot, autocomplete."""

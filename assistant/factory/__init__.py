@@ -1,0 +1,1 @@
+"""Offline model factory (the only package that imports TensorFlow)."""

@@ -1,0 +1,1 @@
+"""One module per model recipe; see base.py for the contract."""
