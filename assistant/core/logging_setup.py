@@ -1,0 +1,32 @@
+"""Logging for entry points only: a rotating file in the user log folder, warnings to stderr."""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+
+from assistant.core import paths
+
+LOG_FILE_NAME = "assistant.log"
+
+
+def setup_logging(verbose: bool = False) -> None:
+    root = logging.getLogger()
+    if getattr(root, "_assistant_configured", False):
+        return
+    root.setLevel(logging.DEBUG)
+    fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        file_handler = logging.handlers.RotatingFileHandler(
+            paths.logs_dir() / LOG_FILE_NAME, maxBytes=1_000_000, backupCount=3, encoding="utf-8"
+        )
+        file_handler.setLevel(logging.DEBUG)
+        file_handler.setFormatter(fmt)
+        root.addHandler(file_handler)
+    except OSError as exc:  # read-only home: keep going with stderr only
+        logging.getLogger(__name__).warning("cannot write log file: %s", exc)
+    stderr = logging.StreamHandler()
+    stderr.setLevel(logging.DEBUG if verbose else logging.WARNING)
+    stderr.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    root.addHandler(stderr)
+    root._assistant_configured = True  # type: ignore[attr-defined]
