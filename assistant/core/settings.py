@@ -1,0 +1,107 @@
+"""Typed user settings, saved as JSON with an atomic replace.
+
+A damaged file is moved aside (settings.json.damaged), defaults are used, and the caller gets a
+warning to show the user. Unknown keys are ignored; a wrong-typed value falls back to its default.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from assistant.core import paths
+
+logger = logging.getLogger(__name__)
+
+AUTO = "auto"
+
+
+@dataclass
+class Settings:
+    # model name -> fixed precision; a model that is absent runs on the policy's "Auto" choice.
+    precision_overrides: dict[str, str] = field(default_factory=dict)
+    # interpreter threads per model: 1 keeps the UI responsive; 0 means all usable cores.
+    num_threads: int = 1
+    # refine "Auto" with the short on-machine benchmark when one is cached for this machine.
+    use_calibration: bool = True
+    show_suggestions: bool = True
+    theme: str = "system"  # system | light | dark
+
+    def override_for(self, model: str) -> str | None:
+        value = self.precision_overrides.get(model)
+        return None if value in (None, "", AUTO) else value
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write via a temp file in the same folder and os.replace: a crash never leaves half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load_settings(path: Path | None = None) -> tuple[Settings, str | None]:
+    """Settings from disk and a warning for the user (None when all was well)."""
+    path = path or paths.settings_path()
+    if not path.exists():
+        return Settings(), None
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(raw, dict):
+            raise ValueError("not a JSON object")
+    except (OSError, ValueError) as exc:
+        backup = path.with_name(path.name + ".damaged")
+        try:
+            path.replace(backup)
+            where = f"; the damaged file was kept as {backup}"
+        except OSError:
+            where = ""
+        msg = f"Your settings file could not be read ({exc}); default settings are in use{where}."
+        logger.warning("%s", msg)
+        return Settings(), msg
+    settings, problems = _from_dict(raw)
+    if problems:
+        msg = "Some settings were invalid and were reset to defaults: " + ", ".join(problems) + "."
+        logger.warning("%s", msg)
+        return settings, msg
+    return settings, None
+
+
+def save_settings(settings: Settings, path: Path | None = None) -> None:
+    path = path or paths.settings_path()
+    atomic_write_text(path, json.dumps(asdict(settings), indent=2, sort_keys=True) + "\n")
+
+
+def _from_dict(raw: dict[str, Any]) -> tuple[Settings, list[str]]:
+    defaults = Settings()
+    values: dict[str, Any] = {}
+    problems: list[str] = []
+    for f in fields(Settings):
+        if f.name not in raw:
+            continue
+        value = raw[f.name]
+        default = getattr(defaults, f.name)
+        ok = isinstance(value, type(default)) and not (isinstance(default, int) and isinstance(value, bool) and not isinstance(default, bool))
+        if ok and isinstance(default, dict):
+            ok = all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
+        if ok and f.name == "num_threads":
+            ok = 0 <= value <= 256
+        if ok and f.name == "theme":
+            ok = value in ("system", "light", "dark")
+        if ok:
+            values[f.name] = value
+        else:
+            problems.append(f.name)
+    return Settings(**values), problems
