@@ -157,7 +157,7 @@ class Catalog:
             except (TypeError, ValueError, KeyError, AttributeError) as exc:
                 problems.append(f"manifest entry for {name!r} is damaged: {exc}")
         for problem in problems:
-            logger.warning("%s", problem)
+            logger.info("%s", problem)
         return cls(models_dir, models, problems, raw)
 
     def model(self, name: str) -> ModelInfo:

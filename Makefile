@@ -1,0 +1,24 @@
+# The two commands of the README. Both set up everything they need first (scripts/setup.sh).
+.PHONY: run test lint models bench screenshots
+
+run:
+	@scripts/setup.sh run
+	.venv/bin/python -m assistant
+
+test:
+	@scripts/setup.sh test
+	QT_QPA_PLATFORM=offscreen .venv/bin/python -m pytest -q
+
+lint:
+	@scripts/setup.sh test
+	.venv/bin/ruff check assistant tests scripts
+	.venv/bin/lint-imports
+
+# Rebuild every model in every precision, with the analysis report (long: see models/REPORT.md).
+models:
+	@scripts/setup.sh test
+	.venv/bin/python -m assistant.factory build all
+
+bench:
+	@scripts/setup.sh run
+	.venv/bin/python -m assistant bench

@@ -1,0 +1,78 @@
+"""Shared test set-up: every test gets its own ASSISTANT_HOME, so no test touches real user folders."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURES = REPO / "tests" / "fixtures"
+ENGINE_FIXTURES = FIXTURES / "engine"
+HARDWARE_FIXTURES = FIXTURES / "hardware"
+
+
+@pytest.fixture(autouse=True)
+def assistant_home(tmp_path_factory, monkeypatch):
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("ASSISTANT_HOME", str(home))
+    for var in ("ASSISTANT_CPUINFO", "ASSISTANT_SYSCTL"):
+        monkeypatch.delenv(var, raising=False)
+    import assistant.core.policy as policy
+
+    monkeypatch.setattr(policy, "_cached_profile", None)
+    return home
+
+
+def _accuracy(path: Path) -> float:
+    from assistant.core.inference.engine import ModelRunner
+
+    data = np.load(ENGINE_FIXTURES / "digits_heldout.npz")
+    probs = ModelRunner(path).run([data["x"]])[0]
+    return float((probs.argmax(axis=1) == data["y"]).mean())
+
+
+@pytest.fixture(scope="session")
+def _digits_quality() -> dict[str, float]:
+    return {p: _accuracy(ENGINE_FIXTURES / f"digits.{p}.tflite") for p in ("fp32", "fp16", "dynamic", "int8", "int16x8")}
+
+
+@pytest.fixture
+def models_dir(tmp_path, monkeypatch, _digits_quality) -> Path:
+    """A models folder with a real manifest for the digits fixture in five precisions.
+
+    Quality is measured on the held-out digits (not invented).
+    """
+    from assistant.core.catalog import sha256_file
+
+    out = tmp_path / "models"
+    (out / "digits").mkdir(parents=True)
+    variants = {}
+    for precision, acc in _digits_quality.items():
+        name = f"digits.{precision}.tflite"
+        dst = out / "digits" / name
+        shutil.copy(ENGINE_FIXTURES / name, dst)
+        variants[precision] = {
+            "status": "shipped", "file": f"digits/{name}", "sha256": sha256_file(dst), "bytes": dst.stat().st_size,
+            "quality": {"accuracy": acc},
+            # Latencies here are inputs for the policy rules under test, not measurements.
+            "latency_ms": {"p50_1t": {"fp32": 0.02, "fp16": 0.02, "dynamic": 0.015, "int8": 0.01, "int16x8": 0.3}[precision]},
+        }
+    manifest = {
+        "schema": 1,
+        "models": {
+            "digits": {
+                "task": "digit classification (test fixture)", "kind": "conv", "architecture": "dense 64-32-10",
+                "metric": {"name": "accuracy", "higher_is_better": True, "tolerance": 0.01},
+                "inputs": [{"name": "x", "shape": [1, 64], "dtype": "float32", "role": "features"}],
+                "outputs": [{"name": "probs", "shape": [1, 10], "dtype": "float32", "role": "probabilities"}],
+                "variants": variants,
+            }
+        },
+    }
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    monkeypatch.setenv("ASSISTANT_MODELS_DIR", str(out))
+    return out
