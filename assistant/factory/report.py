@@ -1,0 +1,330 @@
+"""models/REPORT.md, its plots (models/report/*.png) and models/NOTICE, all generated from the manifest.
+
+Everything in the report is read from models/manifest.json, which holds only measured numbers, so the
+report can be regenerated at any time (`python -m assistant.factory report`) and never disagrees with
+what the app reads.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from pathlib import Path
+from typing import Any
+
+from assistant.core.catalog import PRECISION_WORDS, PRECISIONS
+from assistant.factory import manifest as mf
+from assistant.factory.verify import MIN_ABS_METRIC_LOSS, MIN_COSINE, MIN_TOP1, TOLERANCE_FACTOR
+
+logger = logging.getLogger(__name__)
+
+REPORT_NAME = "REPORT.md"
+NOTICE_NAME = "NOTICE"
+PLOTS_DIR = "report"
+# Label positions cycle so that variants with (nearly) equal numbers stay readable.
+_LABEL_OFFSETS = ((6, 6), (6, -12), (-34, 10), (-34, -16), (6, 18), (-34, 22))
+
+
+def _num(value: Any, digits: int = 3) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if value != 0 and abs(value) < 10 ** -digits:
+            return f"{value:.1e}"
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def _bytes(n: Any) -> str:
+    if not n:
+        return "-"
+    size = float(n)
+    for unit in ("B", "kB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{int(size)} B" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{n} B"
+
+
+def _cell(text: Any) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _table(headers: list[str], rows: list[list[Any]]) -> list[str]:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
+    return lines + [""]
+
+
+def _ordered(variants: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    order = {p: i for i, p in enumerate(PRECISIONS)}
+    return sorted(variants.items(), key=lambda kv: order.get(kv[0], len(order)))
+
+
+def _metric_of(variant: dict[str, Any], metric: str) -> float | None:
+    value = (variant.get("quality") or {}).get(metric)
+    return float(value) if isinstance(value, int | float) else None
+
+
+# ------------------------------------------------------------------------------------------- plots
+
+
+def _plots(models_dir: Path, name: str, entry: dict[str, Any]) -> list[str]:
+    """Size vs quality and latency vs quality for one model; returns the PNG paths relative to models/."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    metric = entry.get("metric", {}).get("name", "metric")
+    tolerance = float(entry.get("metric", {}).get("tolerance", 0.0))
+    higher = bool(entry.get("metric", {}).get("higher_is_better", True))
+    variants = _ordered(entry.get("variants", {}))
+    fp32 = _metric_of(entry.get("variants", {}).get("fp32", {}), metric)
+    written = []
+    for kind, xlabel in (("size", "file size (kB)"), ("latency", "p50 latency, 1 thread (ms)")):
+        points = []
+        for precision, v in variants:
+            y = _metric_of(v, metric)
+            if y is None:
+                continue
+            if kind == "size":
+                x = v.get("bytes") or v.get("bytes_produced")
+                x = x / 1000 if x else None
+            else:
+                x = (v.get("latency_ms") or {}).get("p50_1t")
+            if x is not None:
+                points.append((precision, float(x), y, v.get("status")))
+        if not points:
+            continue
+        fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
+        for i, (precision, x, y, status) in enumerate(points):
+            shipped = status == "shipped"
+            ax.scatter([x], [y], marker="o" if shipped else "x", s=60, color="C0" if shipped else "C3", zorder=3)
+            ax.annotate(precision + ("" if shipped else f" ({status})"), (x, y), textcoords="offset points",
+                        xytext=_LABEL_OFFSETS[i % len(_LABEL_OFFSETS)], fontsize=8)
+        if fp32 is not None:
+            limit = fp32 - tolerance if higher else fp32 + tolerance
+            ax.axhline(limit, color="grey", linestyle="--", linewidth=1, label=f"fp32 {'-' if higher else '+'} tolerance")
+            ax.legend(loc="best", fontsize=8)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(metric)
+        ax.set_title(f"{name}: {kind} vs {metric}")
+        ax.grid(True, alpha=0.3)
+        fig.tight_layout()
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", metadata={"Software": None})
+        plt.close(fig)
+        rel = f"{PLOTS_DIR}/{name}_{kind}_quality.png"
+        mf.write_atomic(models_dir / rel, buffer.getvalue())
+        written.append(rel)
+    return written
+
+
+# ------------------------------------------------------------------------------------------ report
+
+
+def _model_section(name: str, entry: dict[str, Any], plots: list[str]) -> list[str]:
+    metric = entry.get("metric", {})
+    mname = metric.get("name", "metric")
+    build = entry.get("build", {})
+    threads = None
+    out = [f"## {name}: {entry.get('task', '')}", ""]
+    if build.get("quick"):
+        out += ["> **Quick build** (tiny data, few steps): for tests of the pipeline, not for shipping.", ""]
+    out += [
+        f"- architecture: {entry.get('architecture', '-')} ({entry.get('kind', '-')}, "
+        f"{entry.get('parameters', '-')} parameters)",
+        f"- task metric: `{mname}` ({'higher' if metric.get('higher_is_better', True) else 'lower'} is better), "
+        f"tolerance {metric.get('tolerance')} vs fp32",
+        "- float Keras model: "
+        + ", ".join(f"{k} {_num(v)}" for k, v in (entry.get("float_reference", {}).get("quality") or {}).items()),
+        "- inputs: " + ", ".join(f"`{t['name']}` {t['shape']} {t['dtype']} ({t['role']})" for t in entry.get("inputs", [])),
+        "- outputs: " + ", ".join(f"`{t['name']}` {t['shape']} {t['dtype']} ({t['role']})" for t in entry.get("outputs", [])),
+        "",
+    ]
+    rows = []
+    for precision, v in _ordered(entry.get("variants", {})):
+        lat = v.get("latency_ms") or {}
+        threads = threads or lat.get("threads_all")
+        agree = v.get("agreement") or {}
+        status = v.get("status", "-")
+        note = v.get("reason") or v.get("note") or v.get("analysis_error") or ""
+        if precision == "mixed" and v.get("float_layers"):
+            note = (note + "; " if note else "") + f"{len(v['float_layers'])} layer(s) in float"
+        rows.append([
+            precision, status, _bytes(v.get("bytes") or v.get("bytes_produced")), _num(v.get("ratio_to_fp32"), 2),
+            _num(lat.get("p50_1t")), _num(lat.get("p95_1t")), _num(lat.get("p50_all")), _num(lat.get("p95_all")),
+            _bytes(v.get("peak_memory_bytes")), _num(_metric_of(v, mname), 4), _num(v.get("metric_delta"), 4),
+            _num(agree.get("top1")), _num(agree.get("max_abs_error"), 4), _num(agree.get("cosine"), 4), note,
+        ])
+    all_t = f"{int(threads)}t" if threads else "all"
+    out += _table(
+        ["precision", "status", "bytes", "ratio", "p50 1t ms", "p95 1t ms", f"p50 {all_t} ms", f"p95 {all_t} ms",
+         "peak mem", mname, "Δ vs fp32", "top-1 agr", "max abs err", "cosine", "reason / note"],
+        rows,
+    )
+    other = sorted({k for _, v in entry.get("variants", {}).items() for k in (v.get("quality") or {}) if k != mname})
+    if other:
+        out += ["Other task metrics:", ""]
+        out += _table(["precision"] + other, [
+            [p] + [_num(_metric_of(v, k), 4) for k in other]
+            for p, v in _ordered(entry.get("variants", {})) if v.get("quality")
+        ])
+    baselines = entry.get("baselines") or {}
+    if baselines:
+        keys = sorted({k for b in baselines.values() for k in b})
+        out += ["Non-neural baselines on the same split:", ""]
+        out += _table(["baseline"] + keys, [[b] + [_num(vals.get(k), 4) for k in keys] for b, vals in baselines.items()])
+    layers = (entry.get("analysis") or {}).get("int8_layers")
+    if layers:
+        if "error" in layers:
+            out += [f"int8 per-layer analysis failed: {layers['error']}", ""]
+        else:
+            out += [
+                f"int8 per-layer error (QuantizationDebugger, {layers.get('samples')} representative samples, "
+                f"{layers.get('count')} layers; RMSE/scale near 0.29 is plain rounding, larger is worse; "
+                f"all layers in `{layers.get('csv')}`). Worst layers:",
+                "",
+            ]
+            out += _table(["layer", "op", "RMSE/scale", "max abs err", "mean err"], [
+                [r.get("layer"), r.get("op"), _num(r.get("rmse_over_scale")), _num(r.get("max_abs_error"), 4),
+                 _num(r.get("mean_error"), 4)] for r in layers.get("worst", [])
+            ])
+    search = (entry.get("analysis") or {}).get("mixed_search")
+    if search:
+        out += ["Selective int8 search (worst layers kept in float until the tolerance is met):", ""]
+        out += _table(["float layers", mname, "status", "within tolerance", "convert s"], [
+            [a.get("float_layers"), _num((a.get("quality") or {}).get(mname), 4),
+             a.get("status") or a.get("error", "-"), _num(a.get("within_tolerance")), _num(a.get("seconds"), 1)]
+            for a in search
+        ])
+    elif "int8" in entry.get("variants", {}) and "mixed" not in entry.get("variants", {}):
+        out += ["No selective (mixed) variant: int8 is within the tolerance or could not be analysed.", ""]
+    data = entry.get("data") or {}
+    if data:
+        out += ["Data: " + ", ".join(f"{k} {_num(v)}" for k, v in data.items()), ""]
+    if build:
+        machine = build.get("machine", {})
+        versions = build.get("versions", {})
+        stages = ", ".join(f"{k} {v:.1f} s" for k, v in (build.get("stage_seconds") or {}).items())
+        out += [
+            f"Build: {build.get('finished')}, wall time {build.get('wall_time_s')} s ({stages}); seed {build.get('seed')}; "
+            f"on {machine.get('cpu_model', '?')} ({machine.get('arch', '?')}, {machine.get('cores_usable', '?')} usable "
+            f"cores, {_bytes(machine.get('ram_bytes'))} RAM); "
+            + ", ".join(f"{k} {v}" for k, v in versions.items()),
+            "",
+        ]
+    analysed = entry.get("analysed")
+    if analysed:
+        out += [f"Latency and memory re-measured {analysed.get('finished')} with `{analysed.get('command')}`.", ""]
+    for rel in plots:
+        out += [f"![{Path(rel).stem}]({rel})", ""]
+    out += [
+        "Reproduce:",
+        "",
+        "```",
+        build.get("command", f"python -m assistant.factory build {name}"),
+        f"assistant bench {name}      # the same latency code on your machine",
+        "```",
+        "",
+    ]
+    return out
+
+
+def render(manifest: dict[str, Any], plots: dict[str, list[str]] | None = None) -> str:
+    """The text of REPORT.md for a manifest."""
+    plots = plots or {}
+    versions = manifest.get("versions", {})
+    limit = f"max({TOLERANCE_FACTOR:g} x tolerance, {MIN_ABS_METRIC_LOSS})"
+    lines = [
+        "# Post-training analysis of the shipped models",
+        "",
+        f"Generated from `models/manifest.json` ({manifest.get('generated')}) by `python -m assistant.factory report`;"
+        " do not edit by hand. Every number below was measured by the factory.",
+        "",
+        "Toolchain: " + (", ".join(f"{k} {v}" for k, v in versions.items()) or "-"),
+        "",
+        "How to read the tables:",
+        "",
+        "- precisions: " + "; ".join(f"`{p}` {w}" for p, w in PRECISION_WORDS.items()) + ".",
+        "- every variant is compared with its float Keras model on held-out inputs. It is **rejected** (no file "
+        f"shipped) when its task metric loses more than {limit} against fp32, when its top-1 agreement with "
+        f"the float model is below {MIN_TOP1}, or when the cosine of embedding outputs is below {MIN_COSINE}. "
+        "**unsupported** means the converter could not produce it (its message is quoted).",
+        "- latency: `assistant.core.bench.measure_variant`, the code behind `assistant bench`: one model call at "
+        "batch 1 in LiteRT, p50/p95 in ms at 1 thread and at all usable cores, measured in a process without "
+        "TensorFlow. Peak memory: growth of the resident set while loading the variant and running it.",
+        "- Δ vs fp32: task metric of the variant minus fp32's (fp32 itself: minus the float Keras model's).",
+        "",
+    ]
+    build_all = manifest.get("build_all")
+    if build_all:
+        lines += [
+            f"`{build_all.get('command')}` took {build_all.get('wall_time_s')} s wall time on "
+            f"{build_all.get('machine', {}).get('cpu_model', '?')} "
+            f"({build_all.get('machine', {}).get('cores_usable', '?')} usable cores), finished {build_all.get('finished')}.",
+            "",
+        ]
+    models = manifest.get("models", {})
+    if not models:
+        lines += ["No models have been built yet: run `python -m assistant.factory build all`.", ""]
+    overview = []
+    for name, entry in sorted(models.items()):
+        shipped = [p for p, v in _ordered(entry.get("variants", {})) if v.get("status") == "shipped"]
+        other = [f"{p} ({v.get('status')})" for p, v in _ordered(entry.get("variants", {})) if v.get("status") != "shipped"]
+        overview.append([name, entry.get("task", ""), ", ".join(shipped) or "-", ", ".join(other) or "-"])
+    if overview:
+        lines += _table(["model", "task", "shipped", "not shipped"], overview)
+    for name, entry in sorted(models.items()):
+        lines += _model_section(name, entry, plots.get(name, []))
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def notice(manifest: dict[str, Any]) -> str:
+    """models/NOTICE: third-party data and weights behind each model, with their licenses."""
+    lines = [
+        "Third-party data and weights used to build the models in this folder.",
+        "Generated from manifest.json by the model factory; the packages are read at build time and not",
+        "copied into this repository.",
+        "",
+    ]
+    seen: dict[tuple[str, str], dict[str, Any]] = {}
+    for name, entry in sorted(manifest.get("models", {}).items()):
+        lines.append(f"{name} ({entry.get('task', '')}):")
+        sources = entry.get("sources") or []
+        if not sources:
+            lines.append("  - no third-party data or weights")
+        for src in sources:
+            lines.append(
+                f"  - {src.get('name', '?')} {src.get('version', '')} - license: {src.get('license', 'unknown')}"
+                f" - used as: {src.get('use', '-')}".replace("  -  -", "  -")
+            )
+            seen.setdefault((src.get("name", "?"), src.get("version", "")), src)
+        lines.append("")
+    if seen:
+        lines.append("All sources:")
+        for (src_name, version), src in sorted(seen.items()):
+            lines.append(f"  {src_name} {version}: {src.get('license', 'unknown')}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def write_all(models_dir: Path, manifest: dict[str, Any] | None = None) -> list[Path]:
+    """Regenerate REPORT.md, the plots and NOTICE. Call under the manifest lock when building."""
+    models_dir = Path(models_dir)
+    manifest = manifest if manifest is not None else mf.load(models_dir)
+    plots: dict[str, list[str]] = {}
+    for name, entry in manifest.get("models", {}).items():
+        try:
+            plots[name] = _plots(models_dir, name, entry)
+        except Exception as exc:  # noqa: BLE001 - a plot must not cost the report
+            logger.warning("plots for %s failed: %s", name, exc)
+            plots[name] = []
+    mf.write_atomic(models_dir / REPORT_NAME, render(manifest, plots))
+    mf.write_atomic(models_dir / NOTICE_NAME, notice(manifest))
+    return [models_dir / REPORT_NAME, models_dir / NOTICE_NAME] + [models_dir / p for ps in plots.values() for p in ps]
