@@ -161,8 +161,9 @@ class Worker(QObject):
             try:
                 result = op(ctx)
             except BaseException as exc:  # noqa: BLE001 - every failure goes back to the GUI thread
-                if not isinstance(exc, Cancelled):
-                    logger.warning("%s failed: %s", task.name, exc, exc_info=not isinstance(exc, Exception))
+                if not isinstance(exc, Cancelled):  # handled failures are the caller's to report
+                    level = logging.DEBUG if failure is not None else logging.WARNING
+                    logger.log(level, "%s failed: %s", task.name, exc, exc_info=not isinstance(exc, Exception))
                 self._deliver(task, lambda err=exc: self._on_failure(task, err, failure), events)
                 return
             self._deliver(task, (lambda: success(result)) if success else None, events)

@@ -1,0 +1,422 @@
+"""The main window: the chat, live next-word suggestions and the status of the models.
+
+Every model call goes through the Worker's "models" lane; this class only reacts to results on the
+GUI thread. The chat history lives in SQLite (assistant.core.history) and is reloaded on start.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import replace
+
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QPushButton,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from assistant import APP_NAME
+from assistant.core import paths
+from assistant.core.history import ChatHistory
+from assistant.core.settings import Settings, load_settings, save_settings
+from assistant.ui.chat_widgets import Banner, ChatLine, ComposerInput, SuggestionBar, Transcript
+from assistant.ui.session import LIVE_MODELS, ModelSession, ModelUnavailable, SessionState
+from assistant.ui.theme import app_icon
+from assistant.ui.worker import Worker
+
+logger = logging.getLogger(__name__)
+
+HISTORY_LIMIT = 300
+SUGGEST_DEBOUNCE_MS = 40
+
+
+class MainWindow(QMainWindow):
+    """Chat window. `session_changed` fires whenever the active precisions or problems change."""
+
+    session_changed = Signal(object)  # SessionState
+    reply_shown = Signal(object)  # ChatLine of the assistant's reply (tests and screenshots wait on it)
+    suggestions_shown = Signal(list)
+    history_cleared = Signal()
+
+    def __init__(self, settings: Settings | None = None, settings_warning: str | None = None):
+        super().__init__()
+        if settings is None:
+            settings, loaded_warning = load_settings()
+            settings_warning = settings_warning or loaded_warning
+        self.settings = settings
+        self.setWindowTitle(APP_NAME)
+        self.setWindowIcon(app_icon())
+        self.worker = Worker(self)
+        self.worker.failed.connect(lambda name, msg: self.show_system_message(f"{name} failed: {msg}"))
+        self.session = ModelSession()
+        self.state = SessionState()
+        self.loaded = False
+        self.history = ChatHistory()
+        self._suggest_for = ""
+        self.suggested_for: str | None = None  # the text whose suggestions the chips show
+        self._completing = ""
+        self._pending_replies = 0
+        self._settings_dialog = None
+
+        self._build()
+        self._build_actions()
+        self._restore_geometry()
+        if settings_warning:
+            self.banner.add(settings_warning)
+        self._load_history()
+        self._load_models()
+
+    # -- layout ------------------------------------------------------------------------------------
+    def _build(self) -> None:
+        central = QWidget()
+        central.setObjectName("Central")
+        outer = QVBoxLayout(central)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+
+        header = QFrame()
+        header.setObjectName("Header")
+        h = QHBoxLayout(header)
+        h.setContentsMargins(16, 10, 12, 10)
+        icon = QLabel()
+        icon.setPixmap(app_icon().pixmap(28, 28))
+        h.addWidget(icon)
+        titles = QVBoxLayout()
+        titles.setSpacing(0)
+        title = QLabel(APP_NAME)
+        title.setObjectName("AppTitle")
+        subtitle = QLabel("Private: everything runs on this computer")
+        subtitle.setObjectName("Subtitle")
+        titles.addWidget(title)
+        titles.addWidget(subtitle)
+        h.addLayout(titles)
+        h.addStretch(1)
+        self.settings_button = QToolButton()
+        self.settings_button.setObjectName("HeaderButton")
+        self.settings_button.setText("\u2699  Settings")
+        self.settings_button.setToolTip("Models, precision, hardware and data (Ctrl+,)")
+        self.settings_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.settings_button.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.settings_button.clicked.connect(self.open_settings)
+        h.addWidget(self.settings_button)
+        outer.addWidget(header)
+
+        banner_box = QWidget()
+        bl = QVBoxLayout(banner_box)
+        bl.setContentsMargins(14, 8, 14, 0)
+        self.banner = Banner()
+        self.banner.action.connect(self.open_settings)
+        bl.addWidget(self.banner)
+        banner_box.setVisible(True)
+        outer.addWidget(banner_box)
+
+        self.transcript = Transcript()
+        outer.addWidget(self.transcript, 1)
+
+        composer = QFrame()
+        composer.setObjectName("Composer")
+        c = QVBoxLayout(composer)
+        c.setContentsMargins(16, 8, 16, 12)
+        c.setSpacing(6)
+        self.suggestions = SuggestionBar()
+        self.suggestions.picked.connect(self.accept_suggestion)
+        c.addWidget(self.suggestions)
+        row = QHBoxLayout()
+        row.setSpacing(8)
+        self.input = ComposerInput()
+        self.input.setPlaceholderText("Type a message and press Enter")
+        self.input.setAccessibleName("Message")
+        self.input.setClearButtonEnabled(False)
+        self.input.has_suggestions = lambda: bool(self.suggestions.words)
+        self.input.accept_first.connect(lambda: self.accept_suggestion(0))
+        self.input.pick.connect(self.accept_suggestion)
+        self.input.textEdited.connect(self._schedule_suggestions)
+        self.input.cursorPositionChanged.connect(self._cursor_moved)
+        self.input.returnPressed.connect(self.send)
+        row.addWidget(self.input, 1)
+        self.send_button = QPushButton("Send")
+        self.send_button.setObjectName("SendButton")
+        self.send_button.setToolTip("Send (Enter)")
+        self.send_button.clicked.connect(self.send)
+        row.addWidget(self.send_button)
+        c.addLayout(row)
+        outer.addWidget(composer)
+        self.setCentralWidget(central)
+
+        self.status_models = QLabel("Loading models\u2026")
+        self.status_models.setObjectName("StatusModels")
+        self.statusBar().addPermanentWidget(self.status_models)
+        self.statusBar().setSizeGripEnabled(False)
+
+        self._suggest_timer = QTimer(self)
+        self._suggest_timer.setSingleShot(True)
+        self._suggest_timer.setInterval(SUGGEST_DEBOUNCE_MS)
+        self._suggest_timer.timeout.connect(self.request_suggestions)
+
+        # Keyboard order: input -> chips -> send -> settings (chips only take focus by Tab when shown).
+        QWidget.setTabOrder(self.input, self.suggestions.chips[0])
+        QWidget.setTabOrder(self.suggestions.chips[0], self.suggestions.chips[1])
+        QWidget.setTabOrder(self.suggestions.chips[1], self.suggestions.chips[2])
+        QWidget.setTabOrder(self.suggestions.chips[2], self.send_button)
+        QWidget.setTabOrder(self.send_button, self.settings_button)
+        self.input.setFocus()
+
+    def _build_actions(self) -> None:
+        settings_action = QAction("Settings", self)
+        settings_action.setShortcuts([QKeySequence("Ctrl+,"), QKeySequence(QKeySequence.StandardKey.Preferences)])
+        settings_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        settings_action.triggered.connect(self.open_settings)
+        self.addAction(settings_action)
+        quit_action = QAction("Quit", self)
+        quit_action.setShortcuts([QKeySequence("Ctrl+Q"), QKeySequence(QKeySequence.StandardKey.Quit)])
+        quit_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
+        quit_action.triggered.connect(self.close)
+        self.addAction(quit_action)
+        focus_action = QAction("Focus message", self)
+        focus_action.setShortcut(QKeySequence("Ctrl+L"))
+        focus_action.triggered.connect(self.input.setFocus)
+        self.addAction(focus_action)
+        self.settings_action, self.quit_action = settings_action, quit_action
+
+    def _window_settings(self) -> QSettings:
+        return QSettings(str(paths.config_dir() / "window.ini"), QSettings.Format.IniFormat)
+
+    def _restore_geometry(self) -> None:
+        self.setMinimumSize(520, 420)
+        geometry = self._window_settings().value("main/geometry")
+        if geometry is not None and self.restoreGeometry(geometry):
+            return
+        screen = QApplication.primaryScreen()
+        avail = screen.availableGeometry() if screen is not None else None
+        width, height = 980, 700
+        if avail is not None:
+            width, height = min(width, int(avail.width() * 0.9)), min(height, int(avail.height() * 0.9))
+        self.resize(width, height)
+
+    # -- models ------------------------------------------------------------------------------------
+    def _load_models(self) -> None:
+        overrides = dict(self.settings.precision_overrides)
+        self.worker.run(lambda ctx: self.session.load(overrides), success=self._on_loaded,
+                        failure=self._on_load_failed, name="loading models")
+
+    def _on_loaded(self, state: SessionState) -> None:
+        self.loaded = True
+        self._apply_state(state)
+        if self.input.text():
+            self.request_suggestions()
+
+    def _on_load_failed(self, exc: BaseException) -> None:
+        self.loaded = True
+        self.banner.add(f"The models could not be loaded: {exc}")
+        self.status_models.setText("Models unavailable")
+
+    def _apply_state(self, state: SessionState) -> None:
+        self.state = state
+        for key, message in state.problems.items():
+            if key == "catalog" and any(m in state.problems for m in LIVE_MODELS):
+                continue  # the per-model message already says it (and includes the catalog problem)
+            self.banner.add(message)
+        parts, tips = [], []
+        for model in LIVE_MODELS:
+            active = state.active.get(model)
+            parts.append(f"{model}: {active}" if active else f"{model}: unavailable")
+            tips.append(f"{model}: {state.reasons.get(model) or state.problems.get(model, '')}")
+        self.status_models.setText("   \u00b7   ".join(parts))
+        self.status_models.setToolTip("\n".join(tips))
+        if state.problems.get("autocomplete") and AUTOCOMPLETE_NOTE not in self.suggestions.hint.text():
+            self.suggestions.set_words([], AUTOCOMPLETE_NOTE)
+        self.session_changed.emit(state)
+
+    def set_model_precision(self, model: str, precision: str | None) -> None:
+        """Save the user's choice (None = Auto) and switch the live model now, in the worker."""
+        overrides = dict(self.settings.precision_overrides)
+        if precision in (None, "", "auto"):
+            overrides.pop(model, None)
+        else:
+            overrides[model] = precision
+        self.settings = replace(self.settings, precision_overrides=overrides)
+        try:
+            save_settings(self.settings)
+        except OSError as exc:
+            self.banner.add(f"Settings could not be saved: {exc}")
+        self.worker.run(lambda ctx: self.session.set_precision(model, precision), success=self._apply_state,
+                        name=f"switching {model} precision")
+
+    # -- history -----------------------------------------------------------------------------------
+    def _load_history(self) -> None:
+        for m in self.history.recent(HISTORY_LIMIT):
+            self.transcript.add(ChatLine(m.role, m.text, m.created, m.precision, m.intent, m.confidence,
+                                         m.latency_ms, m.skill))
+        QTimer.singleShot(0, self.transcript.scroll_to_bottom)
+
+    def show_system_message(self, text: str) -> None:
+        """A notice in the transcript (not stored: it is about this session, not the conversation)."""
+        self.transcript.add(ChatLine("system", text, time.time()), follow=True)
+
+    def clear_personal_data(self) -> None:
+        """Forget the chat history and the personal autocomplete words (the caller asked the user)."""
+        removed = self.history.clear()
+        self.transcript.clear()
+
+        def done(cleared: list[str]) -> None:
+            what = ", ".join([f"{removed} chat messages", *cleared])
+            self.statusBar().showMessage(f"Cleared {what}.", 8000)
+            self.history_cleared.emit()
+
+        self.worker.run(lambda ctx: self.session.clear_personal(), success=done, name="clearing personal data")
+
+    # -- sending -----------------------------------------------------------------------------------
+    def send(self) -> None:
+        text = self.input.text().strip()
+        if not text:
+            return
+        user = self.history.add("user", text)
+        self.transcript.add(ChatLine("user", text, user.created), follow=True)
+        self.input.clear()
+        self.suggestions.set_words([])
+        self._suggest_for = ""
+        self._pending_replies += 1
+        self.statusBar().showMessage("Thinking\u2026")
+
+        def op(ctx):
+            try:
+                return self.session.ask(text)
+            finally:
+                self.session.learn(text)
+
+        self.worker.run(op, success=self._on_reply, failure=self._on_reply_failed, name="chatbot")
+        self.request_suggestions()
+
+    def _on_reply(self, reply) -> None:
+        self._reply_done()
+        msg = self.history.add(
+            "assistant", str(reply.text), precision=getattr(reply, "precision", None),
+            intent=getattr(reply, "intent", None), confidence=_float(getattr(reply, "confidence", None)),
+            latency_ms=_float(getattr(reply, "latency_ms", None)), skill=getattr(reply, "skill", None),
+        )
+        line = ChatLine("assistant", msg.text, msg.created, msg.precision, msg.intent, msg.confidence,
+                        msg.latency_ms, msg.skill)
+        self.transcript.add(line, follow=True)
+        self.reply_shown.emit(line)
+
+    def _on_reply_failed(self, exc: BaseException) -> None:
+        self._reply_done()
+        if isinstance(exc, ModelUnavailable):
+            self.show_system_message(f"No reply: {exc}")
+        else:
+            self.show_system_message(f"The chatbot failed on this message: {exc}")
+        self.reply_shown.emit(None)
+
+    def _reply_done(self) -> None:
+        self._pending_replies = max(0, self._pending_replies - 1)
+        if not self._pending_replies:
+            self.statusBar().clearMessage()
+
+    # -- suggestions -------------------------------------------------------------------------------
+    def _schedule_suggestions(self, _text: str = "") -> None:
+        self._suggest_timer.start()
+
+    def _cursor_moved(self, old: int, new: int) -> None:
+        if self.input.hasFocus() and self.input.text()[:new] != self._suggest_for:
+            self._suggest_timer.start()
+
+    def request_suggestions(self) -> None:
+        if not self.settings.show_suggestions:
+            return
+        before = self.input.text()[: self.input.cursorPosition()]
+        self._suggest_for = before
+
+        def op(ctx):
+            return before, self.session.suggest(before, k=3)
+
+        self.worker.run(op, success=self._on_suggestions, failure=lambda exc: self._on_suggest_failed(before, exc),
+                        key="suggest", name="autocomplete")
+
+    def _on_suggestions(self, result) -> None:
+        before, suggestions = result
+        if before != self.input.text()[: self.input.cursorPosition()]:
+            return  # typed on since: a newer request is on its way
+        error = getattr(suggestions, "error", None)
+        words = list(getattr(suggestions, "words", []) or [])
+        self._completing = str(getattr(suggestions, "completing", "") or "")
+        self.suggested_for = before
+        self.suggestions.set_words(words, f"Suggestions unavailable: {error}" if error and not words else "")
+        self.suggestions_shown.emit(words)
+
+    def _on_suggest_failed(self, before: str, exc: BaseException) -> None:
+        note = AUTOCOMPLETE_NOTE if isinstance(exc, ModelUnavailable) else f"Suggestions failed: {exc}"
+        self.suggestions.set_words([], note)
+        self.suggested_for = before
+        self.suggestions_shown.emit([])
+
+    def accept_suggestion(self, index: int) -> None:
+        words = self.suggestions.words
+        if not 0 <= index < len(words):
+            return
+        word = words[index]
+        text, cursor = self.input.text(), self.input.cursorPosition()
+        before, after = text[:cursor], text[cursor:]
+        partial = self._completing
+        if partial and before.lower().endswith(partial.lower()):
+            before = before[: len(before) - len(partial)]
+        elif before and not before[-1].isspace() and _is_word_char(word[:1]):
+            before += " "
+        insert = word + ("" if after.startswith(" ") else " ")
+        self.input.setText(before + insert + after)
+        self.input.setCursorPosition(len(before) + len(insert))
+        self.input.setFocus()
+        self.suggestions.set_words([])
+        self._completing = ""
+        self.suggested_for = None
+        self.request_suggestions()
+
+    # -- dialogs -----------------------------------------------------------------------------------
+    def open_settings(self) -> None:
+        from assistant.ui.settings_dialog import SettingsDialog
+
+        if self._settings_dialog is None:
+            self._settings_dialog = SettingsDialog(self)
+            self._settings_dialog.finished.connect(lambda _r: self.input.setFocus())
+        self._settings_dialog.refresh()
+        self._settings_dialog.open()
+        self._settings_dialog.raise_()
+        self._settings_dialog.activateWindow()
+
+    @property
+    def settings_dialog(self):
+        return self._settings_dialog
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt name
+        try:
+            self._window_settings().setValue("main/geometry", self.saveGeometry())
+        except Exception as exc:  # geometry is a nicety
+            logger.debug("could not save window geometry: %s", exc)
+        if self._settings_dialog is not None:
+            self._settings_dialog.shutdown()
+            self._settings_dialog.close()
+        self.worker.shutdown()
+        self.history.close()
+        super().closeEvent(event)
+
+
+AUTOCOMPLETE_NOTE = "Suggestions are unavailable: the autocomplete model is not loaded (see the notice above)"
+
+
+def _float(value) -> float | None:
+    try:
+        return None if value is None else float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _is_word_char(ch: str) -> bool:
+    return bool(ch) and (ch.isalnum() or ch in "'")

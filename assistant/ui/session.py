@@ -1,0 +1,141 @@
+"""The live models behind the window: one Chatbot and one Predictor, used only from the worker's
+"models" lane (so they never run on the GUI thread, and never on two threads at once).
+
+Every method here is called inside a Worker op. A model (or a core module) that cannot load is not an
+error for the app: it becomes a problem message the window shows, and the rest keeps working.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from assistant.core.catalog import Catalog
+
+logger = logging.getLogger(__name__)
+
+CHATBOT = "chatbot"
+AUTOCOMPLETE = "autocomplete"
+LIVE_MODELS = (CHATBOT, AUTOCOMPLETE)
+
+
+class ModelUnavailable(RuntimeError):
+    """A live model is not loaded; the message says why, in words for the user."""
+
+
+@dataclass
+class SessionState:
+    """What the window shows about the live models: active precision, why, and what is broken."""
+
+    active: dict[str, str] = field(default_factory=dict)  # model -> precision actually loaded
+    reasons: dict[str, str] = field(default_factory=dict)  # model -> the policy's (or fallback) reason
+    problems: dict[str, str] = field(default_factory=dict)  # model or "catalog" -> message for the user
+
+
+class ModelSession:
+    """Owns the Catalog, the Chatbot and the Predictor. Not for the GUI thread."""
+
+    def __init__(self) -> None:
+        self.catalog: Catalog | None = None
+        self.chatbot: Any = None
+        self.predictor: Any = None
+        self._problems: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    # -- loading -----------------------------------------------------------------------------------
+    def load(self, overrides: dict[str, str] | None = None) -> SessionState:
+        """Load the catalog and both live models at the chosen precisions (None/"auto" = the policy)."""
+        overrides = overrides or {}
+        self._problems = {}
+        self.catalog = Catalog.load()
+        if self.catalog.problems:
+            self._problems["catalog"] = "; ".join(self.catalog.problems)
+        self.chatbot = self._make(CHATBOT, "assistant.core.text.chatbot", "Chatbot", overrides)
+        self.predictor = self._make(AUTOCOMPLETE, "assistant.core.text.autocomplete", "Predictor", overrides)
+        return self.state()
+
+    def _make(self, model: str, module_name: str, class_name: str, overrides: dict[str, str]) -> Any:
+        import importlib
+
+        precision = _fixed(overrides.get(model))
+        try:
+            module = importlib.import_module(module_name)
+            cls = getattr(module, class_name)
+        except (ImportError, AttributeError) as exc:
+            self._problems[model] = f"The {model} is not part of this build ({exc})."
+            logger.warning("%s", self._problems[model])
+            return None
+        try:
+            return cls(precision=precision, catalog=self.catalog)
+        except Exception as exc:  # EngineError, missing assets, damaged files: all become a message
+            self._problems[model] = f"The {model} model could not be loaded: {exc}"
+            logger.warning("%s", self._problems[model])
+            return None
+
+    def state(self) -> SessionState:
+        state = SessionState(problems=dict(self._problems))
+        for model, obj in ((CHATBOT, self.chatbot), (AUTOCOMPLETE, self.predictor)):
+            if obj is None:
+                continue
+            state.active[model] = str(getattr(obj, "precision", "") or "")
+            engine = getattr(obj, "engine", None)
+            reason = getattr(engine, "reason", "") if engine is not None else ""
+            fallback = getattr(engine, "fallback_reason", "") if engine is not None else ""
+            if fallback:
+                state.problems.setdefault(model, f"The {model} model fell back: {fallback}.")
+            if reason:
+                state.reasons[model] = str(reason)
+        return state
+
+    # -- calls (worker thread only) ----------------------------------------------------------------
+    def ask(self, text: str):
+        if self.chatbot is None:
+            raise ModelUnavailable(self._problems.get(CHATBOT, "The chatbot is not loaded."))
+        return self.chatbot.ask(text)
+
+    def suggest(self, text_before_cursor: str, k: int = 3):
+        if self.predictor is None:
+            raise ModelUnavailable(self._problems.get(AUTOCOMPLETE, "Autocomplete is not loaded."))
+        return self.predictor.suggest(text_before_cursor, k=k)
+
+    def learn(self, text: str) -> None:
+        if self.predictor is not None:
+            try:
+                self.predictor.learn(text)
+            except Exception as exc:  # learning is a nicety; never lose the message over it
+                logger.warning("autocomplete could not learn from a message: %s", exc)
+
+    def set_precision(self, model: str, precision: str | None) -> SessionState:
+        """Switch a live model now (None/"auto" = the policy's choice); other models only need settings."""
+        precision = _fixed(precision)
+        obj = {CHATBOT: self.chatbot, AUTOCOMPLETE: self.predictor}.get(model)
+        if obj is not None:
+            try:
+                obj.set_precision(precision)
+                self._problems.pop(model, None)
+            except Exception as exc:
+                self._problems[model] = f"The {model} model could not switch to {precision or 'Auto'}: {exc}"
+                logger.warning("%s", self._problems[model])
+        return self.state()
+
+    def clear_personal(self) -> list[str]:
+        """Forget what autocomplete learned from the user. Returns what was cleared, in words."""
+        done: list[str] = []
+        try:
+            from assistant.core.text import personal
+        except ImportError as exc:
+            logger.warning("personal autocomplete layer not available: %s", exc)
+            return done
+        clear_target = getattr(self.predictor, "personal", None)
+        if clear_target is not None and hasattr(clear_target, "clear"):
+            clear_target.clear()
+        else:
+            personal.clear()
+        done.append("personal autocomplete words")
+        return done
+
+
+def _fixed(precision: str | None) -> str | None:
+    return None if precision in (None, "", "auto") else precision
