@@ -64,6 +64,7 @@ class MainWindow(QMainWindow):
         self._suggest_for = ""
         self.suggested_for: str | None = None  # the text whose suggestions the chips show
         self._completing = ""
+        self._suggestions = None  # the last Suggestions shown (its .apply() inserts a word)
         self._pending_replies = 0
         self._settings_dialog = None
 
@@ -348,6 +349,7 @@ class MainWindow(QMainWindow):
         error = getattr(suggestions, "error", None)
         words = list(getattr(suggestions, "words", []) or [])
         self._completing = str(getattr(suggestions, "completing", "") or "")
+        self._suggestions = suggestions
         self.suggested_for = before
         self.suggestions.set_words(words, f"Suggestions unavailable: {error}" if error and not words else "")
         self.suggestions_shown.emit(words)
@@ -365,17 +367,24 @@ class MainWindow(QMainWindow):
         word = words[index]
         text, cursor = self.input.text(), self.input.cursorPosition()
         before, after = text[:cursor], text[cursor:]
-        partial = self._completing
-        if partial and before.lower().endswith(partial.lower()):
-            before = before[: len(before) - len(partial)]
-        elif before and not before[-1].isspace() and _is_word_char(word[:1]):
-            before += " "
-        insert = word + ("" if after.startswith(" ") else " ")
-        self.input.setText(before + insert + after)
-        self.input.setCursorPosition(len(before) + len(insert))
+        apply = getattr(self._suggestions, "apply", None)
+        if apply is not None:  # core's rule: replace the partial word, one space after the word
+            new_before = apply(before, word)
+        else:
+            partial = self._completing
+            if partial and before.lower().endswith(partial.lower()):
+                before = before[: len(before) - len(partial)]
+            elif before and not before[-1].isspace() and _is_word_char(word[:1]):
+                before += " "
+            new_before = before + word + " "
+        if after.startswith(" ") and new_before.endswith(" "):
+            new_before = new_before[:-1]
+        self.input.setText(new_before + after)
+        self.input.setCursorPosition(len(new_before))
         self.input.setFocus()
         self.suggestions.set_words([])
         self._completing = ""
+        self._suggestions = None
         self.suggested_for = None
         self.request_suggestions()
 

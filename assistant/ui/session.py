@@ -68,11 +68,17 @@ class ModelSession:
             logger.warning("%s", self._problems[model])
             return None
         try:
-            return cls(precision=precision, catalog=self.catalog)
+            obj = cls(precision=precision, catalog=self.catalog)
         except Exception as exc:  # EngineError, missing assets, damaged files: all become a message
             self._problems[model] = f"The {model} model could not be loaded: {exc}"
             logger.warning("%s", self._problems[model])
             return None
+        if getattr(obj, "engine", True) is None:  # built without a model (it reports `.error` instead)
+            detail = getattr(obj, "error", None) or "no usable variant"
+            self._problems[model] = f"The {model} model could not be loaded: {detail}"
+            logger.warning("%s", self._problems[model])
+            return None
+        return obj
 
     def state(self) -> SessionState:
         state = SessionState(problems=dict(self._problems))
@@ -122,19 +128,21 @@ class ModelSession:
 
     def clear_personal(self) -> list[str]:
         """Forget what autocomplete learned from the user. Returns what was cleared, in words."""
-        done: list[str] = []
+        layer = getattr(self.predictor, "personal", None)
+        if layer is not None:
+            layer.clear()
+            return ["personal autocomplete words"]
         try:
-            from assistant.core.text import personal
+            from assistant.core.text.personal import PersonalModel
         except ImportError as exc:
             logger.warning("personal autocomplete layer not available: %s", exc)
-            return done
-        clear_target = getattr(self.predictor, "personal", None)
-        if clear_target is not None and hasattr(clear_target, "clear"):
-            clear_target.clear()
-        else:
-            personal.clear()
-        done.append("personal autocomplete words")
-        return done
+            return []
+        layer = PersonalModel()  # the live predictor is not loaded: clear the store directly
+        try:
+            layer.clear()
+        finally:
+            layer.close()
+        return ["personal autocomplete words"]
 
 
 def _fixed(precision: str | None) -> str | None:

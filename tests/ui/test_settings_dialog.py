@@ -150,6 +150,12 @@ def test_hardware_and_about_pages(qtbot, make_window, models_dir):
 
 
 def test_clear_personal_data_asks_first(qtbot, make_window, models_dir):
+    from assistant.core.text.personal import PersonalModel
+
+    layer = PersonalModel()
+    layer.learn("my secret plans for tomorrow")
+    assert layer.size() > 0
+    layer.close()
     window = make_window()
     window.history.add("user", "my secret plans")
     dialog = open_settings(qtbot, window)
@@ -163,8 +169,14 @@ def test_clear_personal_data_asks_first(qtbot, make_window, models_dir):
     dialog.about_page.clear_button.click()
     answer(QMessageBox.StandardButton.Cancel)
     assert window.history.count() == 1
+    kept = PersonalModel()
+    assert kept.size() > 0, "Cancel must keep the personal words"
+    kept.close()
     dialog.about_page.clear_button.click()
     with qtbot.waitSignal(window.history_cleared, timeout=10_000):
         answer(QMessageBox.StandardButton.Yes)
     assert window.history.count() == 0
     assert window.transcript.bubbles == []
+    again = PersonalModel()
+    assert again.size() == 0, "the personal autocomplete words must be gone too"
+    again.close()
