@@ -1,0 +1,28 @@
+"""Fixtures of the autocomplete tests: the committed model (skipped with a reason when absent)."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.core import paths
+
+
+@pytest.fixture(scope="session")
+def shipped_models():
+    """The repository's models folder when it holds an autocomplete model, else skip."""
+    from assistant.core.catalog import Catalog
+
+    catalog = Catalog.load(paths.bundle_root() / "models")
+    info = catalog.models.get("autocomplete")
+    if info is None or not info.shipped():
+        pytest.skip("no committed autocomplete model in models/ (run: python -m assistant.factory build autocomplete)")
+    return catalog
+
+
+@pytest.fixture
+def predictor(shipped_models, tmp_path):
+    """A Predictor on the committed model with a fresh personal layer in this test's ASSISTANT_HOME."""
+    from assistant.core.text.autocomplete import Predictor
+    from assistant.core.text.personal import PersonalModel
+
+    return Predictor(catalog=shipped_models, personal=PersonalModel())
