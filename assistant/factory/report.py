@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import logging
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -224,15 +225,12 @@ def _model_section(name: str, entry: dict[str, Any], plots: list[str]) -> list[s
         out += [f"Latency and memory re-measured {analysed.get('finished')} with `{analysed.get('command')}`.", ""]
     for rel in plots:
         out += [f"![{Path(rel).stem}]({rel})", ""]
-    out += [
-        "Reproduce:",
-        "",
-        "```",
-        build.get("command", f"python -m assistant.factory build {name}"),
-        f"assistant bench {name}      # the same latency code on your machine",
-        "```",
-        "",
-    ]
+    command = build.get("command", f"python -m assistant.factory build {name}")
+    words = shlex.split(command) if command else []
+    bench = f"assistant bench {name}"
+    if "--out" in words[:-1]:
+        bench = f"ASSISTANT_MODELS_DIR={shlex.quote(words[words.index('--out') + 1])} {bench}"
+    out += ["Reproduce:", "", "```", command, f"{bench}      # the same latency code, on your machine", "```", ""]
     return out
 
 

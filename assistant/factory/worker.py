@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 CRASH_ENV = "ASSISTANT_FACTORY_CRASH"
+PRECISIONS = ("fp32", "fp16", "dynamic", "int8", "int16x8")  # what one converter call can make
 
 
 def _load_model(job: dict[str, Any]) -> Any:
@@ -109,6 +110,10 @@ def run_job(job: dict[str, Any]) -> None:
         sys.stderr.write(f"{CRASH_ENV}: simulated converter crash for {job['precision']}\n")
         sys.stderr.flush()
         os.abort()
+    if job["kind"] not in ("convert", "mixed", "debug"):
+        raise ValueError(f"unknown job kind {job['kind']!r}")
+    if job["kind"] == "convert" and job["precision"] not in PRECISIONS:
+        raise ValueError(f"unknown precision {job['precision']!r}")
     import numpy as np
 
     np.random.seed(int(job.get("seed", 0)))
@@ -126,8 +131,6 @@ def run_job(job: dict[str, Any]) -> None:
         buffer = io.StringIO()
         debugger.layer_statistics_dump(buffer)
         _write(job["out"], buffer.getvalue().encode("utf-8"))
-    else:
-        raise ValueError(f"unknown job kind {job['kind']!r}")
 
 
 def _child(job: dict[str, Any]) -> int:
