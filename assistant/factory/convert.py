@@ -43,7 +43,8 @@ class Job:
     log: str
     int8_input: bool = False
     int8_output: bool = False
-    denylisted_nodes: list[str] = field(default_factory=list)
+    denylisted_nodes: list[str] = field(default_factory=list)  # "mixed": layers ranked worst first
+    steps: list[int] = field(default_factory=list)  # "mixed": how many of them stay float, per variant
     max_samples: int = 0
     imports: list[str] = field(default_factory=list)
     seed: int = 0
@@ -216,11 +217,11 @@ class JobRunner:
         seconds = round(time.monotonic() - start, 3)
         log_text = Path(job.log).read_text(encoding="utf-8", errors="replace")
         if rc == 0 and not timed_out and out.is_file() and out.stat().st_size > 0:
-            logger.info("%s %s done in %.1f s", job.kind, job.precision, seconds)
+            logger.info("%s -> %s done in %.1f s", job.kind, out.name, seconds)
             return JobResult(True, seconds, None, job.log)
         if rc == 0 and not timed_out:
             reason = "converter exited without writing a model"
         else:
             reason = _describe(rc, timed_out, job.timeout, log_text)
-        logger.warning("%s %s failed: %s", job.kind, job.precision, reason)
+        logger.warning("%s -> %s failed: %s", job.kind, out.name, reason)
         return JobResult(False, seconds, reason, job.log)

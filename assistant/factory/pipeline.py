@@ -16,6 +16,7 @@ metric. Everything else happens here, the same way for every model:
 from __future__ import annotations
 
 import csv
+import json
 import logging
 import math
 import os
@@ -43,9 +44,9 @@ logger = logging.getLogger(__name__)
 
 CONVERTED = ("fp32", "fp16", "dynamic", "int8", "int16x8")  # what the converter makes directly
 WORST_LAYERS = 5  # named in the manifest and the report
-MAX_FLOAT_LAYERS = 16  # cap of the selective (mixed) search
+MAX_FLOAT_LAYERS = 64  # cap of the selective (mixed) search; also never more than half the layers
 DEBUG_SAMPLES = 100  # representative samples the per-layer debugger runs
-_MIXED_STEPS = (1, 2, 3, 4, 6, 8, 12, 16)
+_MIXED_STEPS = (1, 2, 4, 8, 16, 32, 64)
 
 
 def default_work_dir() -> Path:
@@ -253,8 +254,6 @@ def _probe(path: Path, sample: Path | None, runs: int, timeout: float = 600.0) -
     if proc.returncode != 0:
         tail = " | ".join(proc.stderr.strip().splitlines()[-3:])
         return {"error": f"probe failed (exit {proc.returncode}): {tail}"}
-    import json
-
     line = next((ln for ln in reversed(proc.stdout.splitlines()) if ln.startswith("{")), "{}")
     return json.loads(line)
 
@@ -400,26 +399,42 @@ class Build:
         return int8.verdict is None or not int8.verdict.within_tolerance
 
     def _mixed(self, runner: JobRunner) -> None:
-        """Keep the worst layers of int8 in float until the tolerance is met or the cap is reached."""
+        """Keep the worst layers of int8 in float until the tolerance is met or the cap is reached.
+
+        Layers are ranked by RMSE/scale from QuantizationDebugger and denylisted 1, 2, 4, 8, ... at a
+        time, up to MAX_FLOAT_LAYERS and at most half of the layers (beyond that it is no int8 model).
+        One child process calibrates once and writes every step; they are verified in order until one
+        meets the tolerance. The selective model keeps float inputs and outputs (the runner accepts
+        both). When none meets the tolerance, the best one that passes verification ships with a note.
+        """
         if not self._needs_mixed():
             return
         t = time.monotonic()
         ranked = [r["tensor"] for r in self.layer_stats or [] if r["rmse_over_scale"] is not None]
-        cap = min(MAX_FLOAT_LAYERS, len(ranked))
+        cap = min(MAX_FLOAT_LAYERS, max(1, len(ranked) // 2)) if ranked else 0
         steps = [k for k in _MIXED_STEPS if k <= cap] + ([cap] if cap and cap not in _MIXED_STEPS else [])
         best: Candidate | None = None
-        for k in self._bar(iterable=steps, desc=f"{self.name}: mixed", unit="try"):
-            out = self.work / "variants" / f"{self.name}.mixed-{k}.tflite"
-            result = runner.run(self._job("mixed", "mixed", out, denylisted_nodes=ranked[:k]))
-            attempt: dict[str, Any] = {"float_layers": k, "seconds": result.seconds}
-            if not result.ok:
-                attempt["error"] = result.reason
-                self.mixed_search.append(attempt)
-                continue
-            cand = Candidate("mixed", path=out, status="converted", seconds=result.seconds, float_layers=ranked[:k])
+        made: dict[str, str] = {}
+        if steps:
+            out = self.work / "variants" / f"{self.name}.mixed.json"
+            result = runner.run(self._job("mixed", "mixed", out, denylisted_nodes=ranked[:cap], steps=steps))
+            if result.ok:
+                made = json.loads(out.read_text(encoding="utf-8"))
+            else:
+                self.mixed_search.append({"float_layers": steps, "seconds": result.seconds, "error": result.reason})
+        for k in self._bar(iterable=[k for k in steps if str(k) in made], desc=f"{self.name}: mixed", unit="try"):
+            cand = Candidate("mixed", path=Path(made[str(k)]), status="converted", seconds=result.seconds,
+                             float_layers=ranked[:k])
             self._verify(cand, f"mixed-{k}")
-            attempt.update({"quality": cand.quality, "status": cand.status, "within_tolerance":
-                            bool(cand.verdict and cand.verdict.within_tolerance)})
+            attempt: dict[str, Any] = {
+                "float_layers": k,
+                "quality": cand.quality,
+                "agreement": cand.agreement.as_dict() if cand.agreement else {},
+                "status": cand.status,
+                "within_tolerance": bool(cand.verdict and cand.verdict.within_tolerance),
+            }
+            if cand.reason:
+                attempt["reason"] = cand.reason
             self.mixed_search.append(attempt)
             if cand.status == "shipped" and (best is None or self._better(cand, best)):
                 best = cand
@@ -428,10 +443,14 @@ class Build:
                 break
         if best is None:
             last = self.mixed_search[-1] if self.mixed_search else {}
+            if not steps:
+                reason = "int8 per-layer statistics name no layer to keep in float"
+            else:
+                reason = "no selective variant passed verification" + (
+                    f" ({last['error']})" if last.get("error") else ""
+                )
             self.candidates["mixed"] = Candidate(
-                "mixed", status="rejected" if "quality" in last else "unsupported",
-                reason="no selective variant passed verification"
-                + (f" ({last.get('error')})" if last.get("error") else ""),
+                "mixed", status="rejected" if "quality" in last else "unsupported", reason=reason
             )
         else:
             if not (best.verdict and best.verdict.within_tolerance):

@@ -199,9 +199,10 @@ def _model_section(name: str, entry: dict[str, Any], plots: list[str]) -> list[s
     search = (entry.get("analysis") or {}).get("mixed_search")
     if search:
         out += ["Selective int8 search (worst layers kept in float until the tolerance is met):", ""]
-        out += _table(["float layers", mname, "status", "within tolerance", "convert s"], [
+        out += _table(["float layers", mname, "top-1 agr", "status", "within tolerance", "reason"], [
             [a.get("float_layers"), _num((a.get("quality") or {}).get(mname), 4),
-             a.get("status") or a.get("error", "-"), _num(a.get("within_tolerance")), _num(a.get("seconds"), 1)]
+             _num((a.get("agreement") or {}).get("top1")), a.get("status") or "failed",
+             _num(a.get("within_tolerance")), a.get("reason") or a.get("error") or ""]
             for a in search
         ])
     elif "int8" in entry.get("variants", {}) and "mixed" not in entry.get("variants", {}):

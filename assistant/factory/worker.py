@@ -35,7 +35,8 @@ def _load_model(job: dict[str, Any]) -> Any:
 
     for module in job.get("imports") or []:
         importlib.import_module(module)  # registers the recipe's custom layers, if any
-    return keras.saving.load_model(job["model"], compile=False)
+    # The .keras file was written moments ago by this build (trusted): allow Lambda layers too.
+    return keras.saving.load_model(job["model"], compile=False, safe_mode=False)
 
 
 def _representative(job: dict[str, Any]) -> Any:
@@ -103,6 +104,28 @@ def _debugger(job: dict[str, Any], model: Any, denylisted: list[str] | None) -> 
     )
 
 
+def _mixed(job: dict[str, Any], model: Any) -> None:
+    """Selective int8: for each step k, the model with the first k ranked layers kept in float.
+
+    Calibration runs once; each step only re-quantizes the calibrated model with a new denylist
+    (QuantizationDebugger's options setter). `out` becomes a JSON map {k: file}.
+    """
+    import tensorflow as tf
+
+    ranked = list(job.get("denylisted_nodes") or [])
+    steps = [int(k) for k in job.get("steps") or [len(ranked)]]
+    debugger = _debugger(job, model, ranked[: steps[0]])
+    stem = job["out"].removesuffix(".json")
+    made: dict[str, str] = {}
+    for i, k in enumerate(steps):
+        if i:
+            debugger.options = tf.lite.experimental.QuantizationDebugOptions(denylisted_nodes=ranked[:k])
+        path = f"{stem}-{k}.tflite"
+        _write(path, debugger.get_nondebug_quantized_model())
+        made[str(k)] = path
+    _write(job["out"], json.dumps(made).encode("utf-8"))
+
+
 def run_job(job: dict[str, Any]) -> None:
     """Do one job in this process; raises on failure (the caller turns that into an exit code)."""
     crash = {p.strip() for p in os.environ.get(CRASH_ENV, "").split(",") if p.strip()}
@@ -121,8 +144,7 @@ def run_job(job: dict[str, Any]) -> None:
     if job["kind"] == "convert":
         _write(job["out"], _converter(job, model, job["precision"]).convert())
     elif job["kind"] == "mixed":
-        debugger = _debugger(job, model, list(job.get("denylisted_nodes") or []))
-        _write(job["out"], debugger.get_nondebug_quantized_model())
+        _mixed(job, model)
     elif job["kind"] == "debug":
         import io
 

@@ -240,7 +240,8 @@ def test_int8_missing_tolerance_gets_a_selective_mixed_variant(sabotaged_build):
     mixed = entry["variants"]["mixed"]
     assert mixed["status"] == "shipped", mixed
     assert mixed["within_tolerance"] is True
-    assert 1 <= len(mixed["float_layers"]) <= 16
+    layer_count = entry["analysis"]["int8_layers"]["count"]
+    assert 1 <= len(mixed["float_layers"]) <= max(1, layer_count // 2)
     worst = entry["analysis"]["int8_layers"]["worst"]
     assert mixed["float_layers"][0].split(";")[0] == worst[0]["layer"]
     path = sabotaged_build["models"] / mixed["file"]
