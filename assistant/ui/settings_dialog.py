@@ -52,6 +52,7 @@ from assistant.ui.theme import current_colors
 logger = logging.getLogger(__name__)
 
 PAGES = ("Models and precision", "Hardware", "About")
+STATUS_CHARS = 48  # longer reasons (converter errors) are cut in the table and shown whole in the tooltip
 COLUMNS = ("Precision", "Status", "Size", "Latency p50", "{metric}", "\u0394 vs fp32", "Agreement", "Active")
 # Distinct, colour-blind-friendly hues (Okabe-Ito) for the precisions in the chart.
 PRECISION_COLORS = {
@@ -232,6 +233,8 @@ class ModelPanel(QWidget):
         header.setStretchLastSection(True)
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
         self.table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)  # long reasons: full text in the tooltip
         self.table.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         layout.addWidget(self.table)
 
@@ -287,7 +290,8 @@ class ModelPanel(QWidget):
             self.why.setText(view.state.problems[self.name])
         elif active:
             where = "" if live else " (used when this model starts)"
-            self.why.setText(f"Active: {active}{where}. {reason}".strip())
+            why = reason[len(active) + 1:].strip() if reason.startswith(f"{active}:") else reason
+            self.why.setText(f"Active: {active}{where} \u2014 {why}" if why else f"Active: {active}{where}")
         else:
             self.why.setText(reason or view.decision_error or "No usable variant.")
 
@@ -314,6 +318,8 @@ class ModelPanel(QWidget):
                 status, tip = f"damaged: {why}", why
             else:
                 status, tip = f"{v.status}: {v.reason}" if v.reason else v.status, v.reason
+            if len(status) > STATUS_CHARS:
+                status = status[: STATUS_CHARS - 1].rstrip() + "\u2026"
             latency, source = latency_of(info, v.precision, view.bench) if v.shipped else (None, "")
             if source:
                 sources.add(source)
@@ -353,7 +359,6 @@ class ModelPanel(QWidget):
                     if col == 7:
                         item.setForeground(QColor(colors["ok"]))
                 self.table.setItem(row, col, item)
-        self.table.resizeColumnsToContents()
         height = self.table.horizontalHeader().height() + 2 * self.table.frameWidth() + 2
         height += sum(self.table.rowHeight(r) for r in range(self.table.rowCount()))
         self.table.setFixedHeight(height)

@@ -39,7 +39,8 @@ def test_models_page_shows_every_precision_with_measured_facts(qtbot, make_windo
     active = [p for p, cells in rows.items() if cells[7]]
     decision = dialog.view.decisions["digits"]
     assert active == [decision.precision]  # not a live model: the policy's choice is shown as active
-    assert decision.reason and decision.reason in panel.why.text()
+    assert decision.reason and decision.reason.split(": ", 1)[-1] in panel.why.text()
+    assert panel.why.text().startswith(f"Active: {decision.precision}")
     assert set(panel.series) == set(rows)  # one chart point per shipped precision
     assert panel.series[decision.precision].markerSize() > panel.series["fp32" if decision.precision != "fp32" else "fp16"].markerSize()
 
