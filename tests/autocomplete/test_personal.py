@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import threading
 
-import pytest
-
 from assistant.core.storage import db_path
 from assistant.core.text.personal import DB_NAME, MAX_WEIGHT, PersonalModel
 

@@ -8,8 +8,8 @@ import pytest
 from assistant.core.text.autocomplete import (
     BOS_ID,
     Lexicon,
-    Suggestions,
     SuggestionRanker,
+    Suggestions,
     context_window,
     is_word,
     log_softmax_to_probs,

@@ -49,6 +49,7 @@ TEXT_TAIL_CHARS = 2000  # only the end of a long text matters for the last N tok
 _PARTIAL_RE = re.compile(r"\w[\w'’]*$")
 _LETTER_RE = re.compile(r"[^\W\d_]")
 _CACHE_SIZE = 16
+CONTEXT_WORDS_FOR_START = 64  # no letter in the last tokens: a new message, capitalise
 
 
 def is_word(token: str) -> bool:
@@ -232,6 +233,16 @@ class Suggestions:
         return f"{head}{word} "
 
 
+@dataclass
+class Context:
+    """The text before the partial word, its model tokens and ids (<s> first), and the partial word."""
+
+    text: str
+    tokens: list[str]
+    ids: list[int]
+    partial: str
+
+
 _DEFAULT: Any = object()
 
 
@@ -339,23 +350,29 @@ class Predictor:
             logger.exception("personal layer failed; suggesting from the model only")
             return {}, 0.0
 
-    def suggest(self, text_before_cursor: str, k: int = 3) -> Suggestions:
-        """Top-k words for the cursor position (see the module docstring)."""
-        from assistant.core.inference.engine import EngineError
-
+    def context(self, text_before_cursor: str) -> Context:
+        """Split the text into the context (tokens and ids, <s> first) and the partial word at the cursor."""
         text = text_before_cursor if isinstance(text_before_cursor, str) else str(text_before_cursor or "")
         cut = len(text) > TEXT_TAIL_CHARS
         if cut:
             text = text[-TEXT_TAIL_CHARS:]
         match = _PARTIAL_RE.search(text[-200:])
         partial = match.group(0) if match else ""
-        if self.engine is None or self.ranker is None:
-            return Suggestions([], "", 0.0, partial, self.error or "autocomplete is unavailable")
         context_text = text[: len(text) - len(partial)]
         tokens = model_tokens(context_text)
         if cut and tokens:
             tokens = tokens[1:]  # the first token of a cut text may be a fragment
-        ids = ([] if cut else [BOS_ID]) + self._ids(tokens)
+        ids = ([] if cut else [BOS_ID]) + (self._ids(tokens) if self.ranker is not None else [])
+        return Context(context_text, tokens, ids, partial)
+
+    def suggest(self, text_before_cursor: str, k: int = 3) -> Suggestions:
+        """Top-k words for the cursor position (see the module docstring)."""
+        from assistant.core.inference.engine import EngineError
+
+        ctx = self.context(text_before_cursor)
+        partial, tokens, ids = ctx.partial, ctx.tokens, ctx.ids
+        if self.engine is None or self.ranker is None:
+            return Suggestions([], "", 0.0, partial, self.error or "autocomplete is unavailable")
         k = max(0, int(k))
         try:
             probs, latency = self._distribution(ids)
@@ -372,7 +389,8 @@ class Predictor:
         except EngineError as exc:
             logger.error("autocomplete model failed: %s", exc)
             return Suggestions([], self.precision, 0.0, partial, str(exc))
-        start = not tokens or tokens[-1] in SENTENCE_END or context_text.rstrip(" \t").endswith("\n")
+        start = (not any(_LETTER_RE.search(t) for t in tokens[-CONTEXT_WORDS_FOR_START:])
+                 or tokens[-1] in SENTENCE_END or ctx.text.rstrip(" \t").endswith("\n"))
         typed_cap = bool(completing) and completing[0].isupper()
         typed_upper = len(completing) > 1 and completing.isupper()
         shown = [self.ranker.display(w, start or typed_cap, typed_upper) for w in words]

@@ -64,6 +64,7 @@ from assistant.factory.recipes.base import MetricSpec, PredictFn, PreparedData, 
 logger = logging.getLogger(__name__)
 
 CONTEXT = 12  # tokens the model reads
+TRAINING_VERSION = 1  # bump when train() changes: cached weights of other versions are not reused
 SPLIT = (0.8, 0.1, 0.1)
 
 
@@ -83,7 +84,7 @@ class Sizes:
     lexicon_min_count: int
 
 
-FULL = Sizes(vocab=10_000, embed=96, hidden=256, project=96, conversations=None, epochs=3, batch=256,
+FULL = Sizes(vocab=10_000, embed=96, hidden=256, project=96, conversations=None, epochs=2, batch=256,
              sampled=1024, eval_positions=5000, ksr_messages=300, val_chunks=4000, lexicon_min_count=2)
 QUICK = Sizes(vocab=1500, embed=16, hidden=32, project=16, conversations=150, epochs=1, batch=128,
               sampled=128, eval_positions=300, ksr_messages=20, val_chunks=200, lexicon_min_count=1)
@@ -442,6 +443,17 @@ class AutocompleteRecipe(Recipe):
         sizes = p.sizes
         V = len(p.vocab)
         seq, out, (emb, lstm, proj) = self.build_models(sizes, V)
+        cache = Path(work_dir) / f"trained-{self.training_key(p, seed)}"
+        if cache.with_suffix(".weights.h5").is_file() and cache.with_suffix(".json").is_file():
+            # Same data, sizes, seed and training code: the weights of that run are reused (a rebuild
+            # after a change in evaluation or conversion does not pay for training again).
+            model = self.inference_model(sizes, V, (emb, lstm, proj, out))
+            model.load_weights(cache.with_suffix(".weights.h5"))
+            p.training = json.loads(cache.with_suffix(".json").read_text(encoding="utf-8"))
+            p.training["reused_weights"] = cache.name
+            logger.info("autocomplete: reusing the trained weights %s", cache)
+            self._record_training(data)
+            return model
         train_x, train_y = training_chunks(p.train, CONTEXT)
         val_x, val_y = training_chunks(p.val, CONTEXT)
         rng = np.random.default_rng(seed + 2)
@@ -545,9 +557,31 @@ class AutocompleteRecipe(Recipe):
                       "seconds": round(time.monotonic() - started, 1), "steps_per_epoch": steps_per_epoch,
                       "epochs_run": len(history) / evals_per_epoch, "batch": sizes.batch,
                       "sampled_negatives": sizes.sampled}
+        self._record_training(data)
+        model = self.inference_model(sizes, V, (emb, lstm, proj, out))
+        Path(work_dir).mkdir(parents=True, exist_ok=True)
+        model.save_weights(cache.with_suffix(".weights.h5"))
+        cache.with_suffix(".json").write_text(json.dumps(p.training), encoding="utf-8")
+        return model
+
+    @staticmethod
+    def training_key(p: AutocompleteData, seed: int) -> str:
+        """Fingerprint of everything that determines the trained weights."""
+        import hashlib
+
+        h = hashlib.sha256()
+        h.update(json.dumps({"version": TRAINING_VERSION, "sizes": p.sizes.__dict__, "seed": seed,
+                             "context": CONTEXT, "vocab": p.vocab.tokens}, sort_keys=True).encode())
+        for m in p.train:
+            h.update(np.asarray(m.ids, dtype=np.int32).tobytes())
+        return h.hexdigest()[:16]
+
+    @staticmethod
+    def _record_training(data: PreparedData) -> None:
+        p: AutocompleteData = data.payload
         data.summary["training"] = {k: v for k, v in p.training.items() if k != "history"}
-        data.summary["training"]["history"] = [{k: round(v, 4) for k, v in h.items()} for h in history]
-        return self.inference_model(sizes, V, (emb, lstm, proj, out))
+        data.summary["training"]["history"] = [{k: round(v, 4) for k, v in h.items()}
+                                               for h in p.training.get("history", [])]
 
     def contract(self, data: PreparedData) -> tuple[list[TensorSpec], list[TensorSpec]]:
         V = len(data.payload.vocab)
