@@ -213,8 +213,11 @@ def read_layer_stats(csv_path: Path) -> list[dict[str, Any]]:
     """Per-layer rows of QuantizationDebugger's dump, worst first by RMSE/scale.
 
     RMSE/scale near 0.29 (1/sqrt(12)) is plain rounding error; much larger values mark a layer that
-    int8 does not represent well.
+    int8 does not represent well. Rows of the model's output tensors are flagged "output" (the debug
+    job writes their names next to the CSV).
     """
+    outputs_file = csv_path.with_name(csv_path.name.removesuffix(".csv") + ".outputs.json")
+    outputs = set(json.loads(outputs_file.read_text(encoding="utf-8"))) if outputs_file.is_file() else set()
     rows = []
     with open(csv_path, newline="", encoding="utf-8") as fh:
         for row in csv.DictReader(fh):
@@ -233,6 +236,7 @@ def read_layer_stats(csv_path: Path) -> list[dict[str, Any]]:
                     "max_abs_error": round(float(row.get("max_abs_error") or 0.0), 6),
                     "mean_error": round(float(row.get("mean_error") or 0.0), 6),
                     "scale": float(scale),
+                    "output": name in outputs,
                 }
             )
     rows.sort(key=lambda r: -(r["rmse_over_scale"] if r["rmse_over_scale"] is not None else -1.0))
@@ -401,8 +405,8 @@ class Build:
     def _mixed(self, runner: JobRunner) -> None:
         """Keep the worst layers of int8 in float until the tolerance is met or the cap is reached.
 
-        Layers are ranked by RMSE/scale from QuantizationDebugger and denylisted 1, 2, 4, 8, ... at a
-        time, up to MAX_FLOAT_LAYERS and at most half of the layers (beyond that it is no int8 model).
+        Layers are ranked (output layers, then RMSE/scale from QuantizationDebugger) and denylisted
+        1, 2, 4, 8, ... at a time, up to MAX_FLOAT_LAYERS and at most half of the layers (beyond that it is no int8 model).
         One child process calibrates once and writes every step; they are verified in order until one
         meets the tolerance. The selective model keeps float inputs and outputs (the runner accepts
         both). When none meets the tolerance, the best one that passes verification ships with a note.
@@ -410,7 +414,11 @@ class Build:
         if not self._needs_mixed():
             return
         t = time.monotonic()
-        ranked = [r["tensor"] for r in self.layer_stats or [] if r["rmse_over_scale"] is not None]
+        # Output layers first: rounding there reaches the answer unaveraged (an int8 log-softmax over a
+        # large vocabulary flips near-ties although its RMSE/scale looks like plain rounding).
+        # Then the rest, worst RMSE/scale first.
+        usable = [r for r in self.layer_stats or [] if r["rmse_over_scale"] is not None]
+        ranked = [r["tensor"] for r in usable if r["output"]] + [r["tensor"] for r in usable if not r["output"]]
         cap = min(MAX_FLOAT_LAYERS, max(1, len(ranked) // 2)) if ranked else 0
         steps = [k for k in _MIXED_STEPS if k <= cap] + ([cap] if cap and cap not in _MIXED_STEPS else [])
         best: Candidate | None = None
@@ -544,6 +552,7 @@ class Build:
                     "count": len(self.layer_stats),
                     "samples": min(DEBUG_SAMPLES, len(self.data.representative)),
                     "worst": [{k: v for k, v in r.items() if k != "tensor"} for r in self.layer_stats[:WORST_LAYERS]],
+                    "outputs": [r["tensor"] for r in self.layer_stats if r["output"]],
                     "csv": csv_rel,
                 }
             elif self.layer_error:
@@ -675,6 +684,7 @@ def analyse(model: str, options: BuildOptions | None = None) -> dict[str, Any]:
                 "count": len(stats),
                 "samples": DEBUG_SAMPLES,
                 "worst": [{k: v for k, v in r.items() if k != "tensor"} for r in stats[:WORST_LAYERS]],
+                "outputs": [r["tensor"] for r in stats if r["output"]],
                 "csv": f"report/{model}.int8_layers.csv",
             }
         else:

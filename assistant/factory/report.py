@@ -189,7 +189,9 @@ def _model_section(name: str, entry: dict[str, Any], plots: list[str]) -> list[s
             out += [
                 f"int8 per-layer error (QuantizationDebugger, {layers.get('samples')} representative samples, "
                 f"{layers.get('count')} layers; RMSE/scale near 0.29 is plain rounding, larger is worse; "
-                f"all layers in `{layers.get('csv')}`). Worst layers:",
+                f"all layers in `{layers.get('csv')}`). Model output tensor(s): "
+                + (", ".join(f"`{o.split(';')[0]}`" for o in layers.get("outputs", [])) or "-")
+                + ". Worst layers:",
                 "",
             ]
             out += _table(["layer", "op", "RMSE/scale", "max abs err", "mean err"], [
@@ -198,7 +200,8 @@ def _model_section(name: str, entry: dict[str, Any], plots: list[str]) -> list[s
             ])
     search = (entry.get("analysis") or {}).get("mixed_search")
     if search:
-        out += ["Selective int8 search (worst layers kept in float until the tolerance is met):", ""]
+        out += ["Selective int8 search (output layers, then the worst by RMSE/scale, kept in float until "
+                "the tolerance is met):", ""]
         out += _table(["float layers", mname, "top-1 agr", "status", "within tolerance", "reason"], [
             [a.get("float_layers"), _num((a.get("quality") or {}).get(mname), 4),
              _num((a.get("agreement") or {}).get("top1")), a.get("status") or "failed",

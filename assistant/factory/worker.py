@@ -148,8 +148,14 @@ def run_job(job: dict[str, Any]) -> None:
     elif job["kind"] == "debug":
         import io
 
+        import tensorflow as tf
+
         debugger = _debugger(job, model, None)
         debugger.run()
+        # Which tensors are the model's outputs: their rounding reaches the answer directly.
+        calibrated = tf.lite.Interpreter(model_content=debugger.calibrated_model)
+        outputs = [d["name"] for d in calibrated.get_output_details()]
+        _write(job["out"].removesuffix(".csv") + ".outputs.json", json.dumps(outputs).encode("utf-8"))
         buffer = io.StringIO()
         debugger.layer_statistics_dump(buffer)
         _write(job["out"], buffer.getvalue().encode("utf-8"))

@@ -164,6 +164,7 @@ def test_int8_per_layer_analysis_names_the_worst_layers(quick_build):
     assert ratios == sorted(ratios, reverse=True) and ratios[0] > 0
     assert all(w["layer"] and w["op"] for w in worst)
     assert (quick_build["models"] / layers["csv"]).is_file()
+    assert len(layers["outputs"]) == 1  # the softmax that produces "probs"
 
 
 def test_report_plots_and_notice(quick_build):
@@ -242,8 +243,11 @@ def test_int8_missing_tolerance_gets_a_selective_mixed_variant(sabotaged_build):
     assert mixed["within_tolerance"] is True
     layer_count = entry["analysis"]["int8_layers"]["count"]
     assert 1 <= len(mixed["float_layers"]) <= max(1, layer_count // 2)
-    worst = entry["analysis"]["int8_layers"]["worst"]
-    assert mixed["float_layers"][0].split(";")[0] == worst[0]["layer"]
+    layers = entry["analysis"]["int8_layers"]
+    # The model's output layer is kept in float first, then the worst by RMSE/scale.
+    assert layers["outputs"] and mixed["float_layers"][0] == layers["outputs"][0]
+    if len(mixed["float_layers"]) > 1:
+        assert mixed["float_layers"][1].split(";")[0] == next(w["layer"] for w in layers["worst"] if not w["output"])
     path = sabotaged_build["models"] / mixed["file"]
     assert sha256_file(path) == mixed["sha256"]
     assert entry["analysis"]["mixed_search"][-1]["within_tolerance"] is True
