@@ -59,5 +59,29 @@ def run_gui(argv: list[str] | None = None) -> int:
 
     window = MainWindow(settings=settings, settings_warning=warning)
     window.show()
+    _quit_on_signals(window)
     logger.info("window open (%s, platform %s)", APP_NAME, app.platformName())
     return int(app.exec())
+
+
+def _quit_on_signals(window) -> None:
+    """Ctrl+C in the terminal or SIGTERM close the window properly (history, geometry, worker threads).
+
+    Python only runs signal handlers between bytecodes; a slow timer gives it the chance while Qt waits.
+    """
+    import signal
+
+    from PySide6.QtCore import QTimer
+
+    def close(signum, _frame) -> None:
+        logger.info("signal %d: closing the window", signum)
+        window.close()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            signal.signal(sig, close)
+        except (ValueError, OSError):  # not the main thread, or a platform without it
+            pass
+    timer = QTimer(window)
+    timer.timeout.connect(lambda: None)
+    timer.start(250)

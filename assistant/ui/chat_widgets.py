@@ -148,7 +148,7 @@ class Transcript(QScrollArea):
         self.empty_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty_hint.setWordWrap(True)
         self.empty_hint.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
-        self._layout.addWidget(self.empty_hint)
+        self._layout.addWidget(self.empty_hint, 1000)  # takes (nearly) all the height: centred while empty
         self.setWidget(body)
         self.bubbles: list[Bubble] = []
         self._rows: list[QWidget] = []

@@ -201,7 +201,10 @@ class MainWindow(QMainWindow):
         width, height = 980, 700
         if avail is not None:
             width, height = min(width, int(avail.width() * 0.9)), min(height, int(avail.height() * 0.9))
-        self.resize(width, height)
+            self.setGeometry(avail.x() + (avail.width() - width) // 2, avail.y() + (avail.height() - height) // 2,
+                             width, height)
+        else:
+            self.resize(width, height)
 
     # -- models ------------------------------------------------------------------------------------
     def _load_models(self) -> None:
