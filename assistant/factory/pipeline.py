@@ -320,6 +320,9 @@ class Build:
         self.rep_path = self.work / "representative.npz"
         self.sample_path = self.work / "sample.npz"
         self.model.save(self.float_path)
+        if not 100 <= len(self.data.representative) <= 500:
+            logger.warning("%s: %d representative samples (100-500 calibrate int8 well)", self.name,
+                           len(self.data.representative))
         _save_arrays(self.rep_path, _stack_samples(self.data.representative))
         _save_arrays(self.sample_path, [np.asarray(a)[:1] for a in self.data.verify_inputs])
         self.int8_input = bool(self.recipe.int8_io) and any(i.role == "features" for i in self.inputs)
