@@ -141,35 +141,42 @@ def _save_arrays(path: Path, arrays: Sequence[np.ndarray]) -> None:
 
 
 def keras_predict(model: Any, batch_size: int = 256) -> Callable[[Sequence[np.ndarray]], list[np.ndarray]]:
-    """Predict with the float Keras model in batches; falls back to one sample at a time when the
-    batched answer differs from the batch-1 answer (models with a fixed batch of 1)."""
-    state: dict[str, bool] = {}
+    """Predict with the float Keras model in batches of up to `batch_size`.
 
-    def one_by_one(arrays: list[np.ndarray]) -> list[np.ndarray]:
-        outs = []
-        for i in range(arrays[0].shape[0]):
-            y = model([a[i : i + 1] for a in arrays] if len(arrays) > 1 else arrays[0][i : i + 1], training=False)
-            outs.append([np.asarray(t) for t in (y if isinstance(y, list | tuple) else [y])])
+    Recipes call predict many times with small batches (keystroke simulations), so the model runs in a
+    tf.function (reduce_retracing) instead of model.predict's per-call set-up. A model whose batched
+    answer differs from its batch-1 answer (fixed batch of 1) is run one sample at a time.
+    """
+    import tensorflow as tf
+
+    @tf.function(reduce_retracing=True)
+    def forward(*xs: Any) -> Any:
+        return model(list(xs) if len(xs) > 1 else xs[0], training=False)
+
+    def call(arrays: list[np.ndarray]) -> list[np.ndarray]:
+        y = forward(*arrays)
+        return [np.asarray(t) for t in (y if isinstance(y, list | tuple) else [y])]
+
+    def run(arrays: list[np.ndarray], step: int) -> list[np.ndarray]:
+        outs = [call([a[i : i + step] for a in arrays]) for i in range(0, arrays[0].shape[0], step)]
         return [np.concatenate([o[j] for o in outs], axis=0) for j in range(len(outs[0]))]
 
-    def batched(arrays: list[np.ndarray]) -> list[np.ndarray]:
-        y = model.predict(arrays if len(arrays) > 1 else arrays[0], batch_size=batch_size, verbose=0)
-        return [np.asarray(t) for t in (y if isinstance(y, list | tuple) else [y])]
+    state: dict[str, int] = {}
 
     def predict(inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
         arrays = [np.asarray(a) for a in inputs]
-        if "batched" not in state:
+        if "step" not in state:
             head = [a[:4] for a in arrays]
             try:
-                ok = all(
+                same = all(
                     np.allclose(b, s, rtol=1e-4, atol=1e-5)
-                    for b, s in zip(batched(head), one_by_one(head), strict=True)
+                    for b, s in zip(run(head, 4), run(head, 1), strict=True)
                 )
             except Exception as exc:  # noqa: BLE001 - a fixed-batch model may refuse batches
                 logger.debug("batched Keras predict unusable: %s", exc)
-                ok = False
-            state["batched"] = ok
-        return batched(arrays) if state["batched"] else one_by_one(arrays)
+                same = False
+            state["step"] = batch_size if same else 1
+        return run(arrays, state["step"])
 
     return predict
 
