@@ -52,11 +52,19 @@ class ModelSession:
         self.catalog = Catalog.load()
         if self.catalog.problems:
             self._problems["catalog"] = "; ".join(self.catalog.problems)
-        self.chatbot = self._make(CHATBOT, "assistant.core.text.chatbot", "Chatbot", overrides)
+        # The chatbot's "which precision are you using" skill reports every live model, not just itself.
+        self.chatbot = self._make(CHATBOT, "assistant.core.text.chatbot", "Chatbot", overrides,
+                                  precision_report=self.precision_report)
         self.predictor = self._make(AUTOCOMPLETE, "assistant.core.text.autocomplete", "Predictor", overrides)
         return self.state()
 
-    def _make(self, model: str, module_name: str, class_name: str, overrides: dict[str, str]) -> Any:
+    def precision_report(self) -> dict[str, str]:
+        """{model: active precision} of the live models (for the chatbot's precision skill)."""
+        return {model: str(getattr(obj, "precision", "") or "unavailable")
+                for model, obj in ((CHATBOT, self.chatbot), (AUTOCOMPLETE, self.predictor))}
+
+    def _make(self, model: str, module_name: str, class_name: str, overrides: dict[str, str],
+              **extra: Any) -> Any:
         import importlib
 
         precision = _fixed(overrides.get(model))
@@ -68,7 +76,7 @@ class ModelSession:
             logger.warning("%s", self._problems[model])
             return None
         try:
-            obj = cls(precision=precision, catalog=self.catalog)
+            obj = cls(precision=precision, catalog=self.catalog, **extra)
         except Exception as exc:  # EngineError, missing assets, damaged files: all become a message
             self._problems[model] = f"The {model} model could not be loaded: {exc}"
             logger.warning("%s", self._problems[model])

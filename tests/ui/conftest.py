@@ -17,8 +17,9 @@ REPO_MODELS = paths.bundle_root() / "models"
 LIVE = ("chatbot", "autocomplete")
 
 
-def trained_models_missing() -> str | None:
-    """Why the trained chatbot/autocomplete models cannot be used here (None = they can)."""
+def trained_model_missing(name: str) -> str | None:
+    """Why the trained `name` model (chatbot or autocomplete) cannot be used here (None = it can)."""
+    import importlib
     import json
 
     manifest = REPO_MODELS / "manifest.json"
@@ -26,18 +27,25 @@ def trained_models_missing() -> str | None:
         models = json.loads(manifest.read_text(encoding="utf-8")).get("models", {})
     except (OSError, ValueError):
         return f"no readable {manifest}: the trained models are not committed yet"
-    for name in LIVE:
-        if name not in models or not (REPO_MODELS / name).is_dir():
-            return f"models/{name} is absent: its helper has not committed the trained model yet"
+    if name not in models or not (REPO_MODELS / name).is_dir():
+        return f"models/{name} is absent: its helper has not committed the trained model yet"
+    module = {"chatbot": "assistant.core.text.chatbot", "autocomplete": "assistant.core.text.autocomplete"}[name]
     try:
-        import assistant.core.text.autocomplete  # noqa: F401
-        import assistant.core.text.chatbot  # noqa: F401
+        importlib.import_module(module)
     except ImportError as exc:
-        return f"the chatbot/autocomplete core modules are not importable yet ({exc})"
+        return f"{module} is not importable yet ({exc})"
     return None
 
 
-needs_models = pytest.mark.skipif(trained_models_missing() is not None, reason=str(trained_models_missing()))
+def needs(*names: str):
+    """Skip unless the trained models `names` are in the repository's models folder."""
+    reasons = [r for r in (trained_model_missing(n) for n in names) if r]
+    return pytest.mark.skipif(bool(reasons), reason="; ".join(reasons))
+
+
+needs_models = needs(*LIVE)
+needs_chatbot = needs("chatbot")
+needs_autocomplete = needs("autocomplete")
 
 
 @pytest.fixture

@@ -7,11 +7,10 @@ import threading
 import pytest
 from PySide6.QtCore import Qt
 
-from tests.ui.conftest import needs_models, send_and_wait, wait_suggestions
-
-pytestmark = needs_models
+from tests.ui.conftest import needs_autocomplete, needs_chatbot, needs_models, send_and_wait, wait_suggestions
 
 
+@needs_models
 def test_type_see_suggestions_change_accept_with_tab_send_and_get_reply(qtbot, make_window, real_models):
     window = make_window()
     assert not window.banner.isVisible(), window.banner.messages
@@ -37,6 +36,7 @@ def test_type_see_suggestions_change_accept_with_tab_send_and_get_reply(qtbot, m
     assert inp.text() == ""
 
 
+@needs_autocomplete
 def test_alt_digit_and_click_pick_a_suggestion(qtbot, make_window, real_models):
     window = make_window()
     inp = window.input
@@ -53,6 +53,7 @@ def test_alt_digit_and_click_pick_a_suggestion(qtbot, make_window, real_models):
     assert inp.text() == text + words[0] + " "
 
 
+@needs_autocomplete
 def test_tab_moves_focus_when_there_are_no_suggestions(qtbot, make_window, real_models):
     window = make_window()
     window.suggestions.set_words([])
@@ -61,6 +62,7 @@ def test_tab_moves_focus_when_there_are_no_suggestions(qtbot, make_window, real_
     assert not window.input.hasFocus()
 
 
+@needs_chatbot
 def test_switching_precision_in_settings_changes_the_next_reply(qtbot, make_window, real_models):
     window = make_window()
     first = send_and_wait(qtbot, window, "hello")
@@ -92,6 +94,7 @@ def test_switching_precision_in_settings_changes_the_next_reply(qtbot, make_wind
     assert third.precision == first.precision
 
 
+@needs_chatbot
 def test_history_comes_back_after_restart(qtbot, make_window, real_models):
     window = make_window()
     reply = send_and_wait(qtbot, window, "tell me a joke")
@@ -101,6 +104,7 @@ def test_history_comes_back_after_restart(qtbot, make_window, real_models):
     assert lines[-2:] == [("user", "tell me a joke", None), ("assistant", reply.text, reply.precision)]
 
 
+@needs_autocomplete
 def test_sent_text_teaches_autocomplete(qtbot, make_window, real_models):
     window = make_window()
     phrase = "zorblax quintessential"
@@ -111,6 +115,7 @@ def test_sent_text_teaches_autocomplete(qtbot, make_window, real_models):
     assert "quintessential" in words, f"personal layer did not learn the phrase: {words}"
 
 
+@needs_models
 def test_no_model_call_runs_on_the_gui_thread(qtbot, make_window, real_models, monkeypatch):
     from assistant.core.text.autocomplete import Predictor
     from assistant.core.text.chatbot import Chatbot

@@ -7,7 +7,7 @@ import json
 from PySide6.QtCore import Qt
 
 from assistant.core import paths
-from tests.ui.conftest import needs_models, send_and_wait, wait_suggestions
+from tests.ui.conftest import needs_chatbot, needs_models, send_and_wait, wait_suggestions
 
 
 def test_empty_models_dir_shows_message_and_window_still_works(qtbot, make_window, tmp_path, monkeypatch):
@@ -64,7 +64,7 @@ def test_corrupt_chatbot_model_leaves_autocomplete_working(qtbot, make_window, c
     assert reply is None and "No reply" in window.transcript.bubbles[-1].line.text
 
 
-@needs_models
+@needs_chatbot
 def test_one_corrupt_variant_falls_back_with_a_message(qtbot, make_window, copied_models, real_models):
     from assistant.core.catalog import Catalog
     from assistant.core.policy import select
