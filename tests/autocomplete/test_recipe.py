@@ -48,7 +48,8 @@ def test_quick_training_and_metrics(quick):
     assert 0 <= metrics["top1"] <= metrics["top3"] <= 1 and 0 <= metrics["ksr"] < 1
     assert metrics["perplexity"] < len(p.vocab)  # better than uniform after a few steps
     base = recipe.baselines(data, quick=True)["kneser_ney_trigram"]
-    assert base["positions"] == metrics["positions"] and base["ksr_keys"] == metrics["ksr_keys"]  # same subsets
+    assert set(base) == set(metrics)
+    assert data.summary["ksr_keys_without_suggestions"] > 0 and data.summary["eval_positions"] == len(p.eval_x)
     # Cached weights are reused by a rebuild with the same data and seed, giving the same model.
     again = recipe.train(data, work, quick=True, seed=0)
     assert p.training.get("reused_weights")

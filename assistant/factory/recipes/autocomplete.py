@@ -6,8 +6,9 @@ with <s> (so the first word of a message is predicted too) and is never joined w
 Conversations, not messages, are split into train/validation/test (80/10/10, seeded), so no test
 conversation is seen in training.
 
-Training is sequence-wise (every position of a chunk of N tokens is a target, masked LSTM, sampled
-softmax with 1024 log-uniform negatives); the shipped model is the same weights in a batch-1 graph with
+Training is sequence-wise (every position of a chunk of N tokens is a target, sampled softmax with 1024
+log-uniform negatives, output bias initialised to the log unigram distribution, Adam with cosine decay,
+best validation checkpoint); the shipped model is the same weights in a batch-1 graph with
 `unroll=True` that reads the last N tokens, left-padded with <pad>=0 (masked, so padding is exactly "no
 token"), and returns log-probabilities over the vocabulary. Log-probabilities rather than probabilities
 because int8 softmax outputs have a fixed 1/256 step that flattens every word below 0.4 % to zero, which
@@ -64,7 +65,7 @@ from assistant.factory.recipes.base import MetricSpec, PredictFn, PreparedData, 
 logger = logging.getLogger(__name__)
 
 CONTEXT = 12  # tokens the model reads
-TRAINING_VERSION = 1  # bump when train() changes: cached weights of other versions are not reused
+TRAINING_VERSION = 2  # bump when train() changes: cached weights of other versions are not reused
 SPLIT = (0.8, 0.1, 0.1)
 
 
@@ -84,7 +85,7 @@ class Sizes:
     lexicon_min_count: int
 
 
-FULL = Sizes(vocab=10_000, embed=96, hidden=256, project=96, conversations=None, epochs=2, batch=256,
+FULL = Sizes(vocab=10_000, embed=96, hidden=192, project=96, conversations=None, epochs=5, batch=256,
              sampled=1024, eval_positions=5000, ksr_messages=300, val_chunks=4000, lexicon_min_count=2)
 QUICK = Sizes(vocab=1500, embed=16, hidden=32, project=16, conversations=150, epochs=1, batch=128,
               sampled=128, eval_positions=300, ksr_messages=20, val_chunks=200, lexicon_min_count=1)
@@ -298,10 +299,6 @@ def language_metrics(
         "top3": hits3 / max(1, n_words),
         "perplexity": math.exp(nll / n_all),
         "ksr": 1.0 - used / max(1, total),
-        "word_positions": float(n_words),
-        "positions": float(len(data.eval_x)),
-        "ksr_messages": float(len(data.ksr)),
-        "ksr_keys": float(total),
     }
 
 
@@ -383,6 +380,8 @@ class AutocompleteRecipe(Recipe):
             "eval_positions": int(len(eval_x)),
             "eval_word_positions": int(eval_word.sum()),
             "ksr_messages": len(ksr),
+            "ksr_keys_without_suggestions": sum(len(t) + (1 if re.search(r"\w", t) else 0)
+                                                for m in ksr for t in m.surface),
             "metric_definitions": {
                 "top1/top3": "word targets of the sampled test positions; k most probable vocabulary words "
                              "(no punctuation, numbers, <unk>); out-of-vocabulary targets are misses",
@@ -398,21 +397,21 @@ class AutocompleteRecipe(Recipe):
     # -- model
 
     def build_models(self, sizes: Sizes, vocab_size: int) -> tuple[Any, Any, Any]:
-        """(sequence model for training [B, T] -> [B, T, project], output layer, dropout-free layers)."""
+        """(sequence model for training [B, T] -> [B, T, project], output layer, its layers).
+
+        Training chunks are right-padded, so padding only follows the real tokens and never changes
+        their outputs: no mask is needed (1.6x faster than a masked LSTM on this CPU). The shipped graph
+        masks its left padding, which makes it compute exactly what this model computes.
+        """
         import keras
         from keras import layers
 
-        emb = layers.Embedding(vocab_size, sizes.embed, mask_zero=True, name="embedding")
+        emb = layers.Embedding(vocab_size, sizes.embed, name="embedding")
         lstm = layers.LSTM(sizes.hidden, return_sequences=True, name="lstm")
         proj = layers.Dense(sizes.project, name="project")
         out = layers.Dense(vocab_size, name="output")
         inp = keras.Input((None,), dtype="int32")
-        x = emb(inp)
-        x = layers.Dropout(0.1)(x)
-        x = lstm(x)
-        x = layers.Dropout(0.1)(x)
-        x = proj(x)
-        seq = keras.Model(inp, x, name="autocomplete_train")
+        seq = keras.Model(inp, proj(lstm(emb(inp))), name="autocomplete_train")
         out.build((None, sizes.project))
         return seq, out, (emb, lstm, proj)
 
@@ -476,9 +475,13 @@ class AutocompleteRecipe(Recipe):
             order = rng.permutation(len(batches))
             return [batches[i] for i in order]
 
+        # Output bias starts at the log unigram distribution: the model begins at unigram perplexity
+        # instead of uniform (measured: validation perplexity 163 vs 267 after 300 steps).
+        freq = np.bincount(train_y[train_y > 0], minlength=V).astype(np.float64) + 1.0
+        out.bias.assign(np.log(freq / freq.sum()).astype(np.float32))
         steps_per_epoch = sum(math.ceil(int(m.sum()) / sizes.batch) for m in buckets)
         total_steps = steps_per_epoch * sizes.epochs
-        schedule = keras.optimizers.schedules.CosineDecay(2e-3, decay_steps=max(1, total_steps), alpha=0.05)
+        schedule = keras.optimizers.schedules.CosineDecay(3e-3, decay_steps=max(1, total_steps), alpha=0.05)
         opt = keras.optimizers.Adam(learning_rate=schedule, global_clipnorm=1.0)
         variables = seq.trainable_variables + out.trainable_variables
         opt.build(variables)
@@ -618,5 +621,5 @@ class AutocompleteRecipe(Recipe):
             return [kn.log_probs(np.asarray(inputs[0]))]
 
         metrics = language_metrics(predict, p, self.ranker(data))
-        metrics["seconds"] = round(time.monotonic() - start, 1)
+        data.summary["baseline_seconds"] = round(time.monotonic() - start, 1)
         return {"kneser_ney_trigram": metrics}
