@@ -78,9 +78,9 @@ class ListStore:
         for candidate in stored:
             if candidate.lower() == want:
                 return candidate
-        stem = _stem(want)
+        forms = _forms(want)
         for candidate in stored:
-            if _stem(candidate.lower()) == stem:
+            if forms & _forms(candidate.lower()):
                 return candidate
         for candidate in stored:
             c = candidate.lower()
@@ -103,11 +103,18 @@ class ListStore:
         return cur.rowcount or 0
 
 
-def _stem(word: str) -> str:
-    for suffix in ("ies", "es", "s"):
-        if word.endswith(suffix) and len(word) > len(suffix) + 2:
-            return word[: -len(suffix)] + ("y" if suffix == "ies" else "")
-    return word
+def _forms(word: str) -> set[str]:
+    """Singular and plural spellings of `word` ("egg"/"eggs", "tomato"/"tomatoes", "berry"/"berries")."""
+    forms = {word, word + "s", word + "es"}
+    if word.endswith("y"):
+        forms.add(word[:-1] + "ies")
+    if word.endswith("ies"):
+        forms.add(word[:-3] + "y")
+    if word.endswith("es"):
+        forms.add(word[:-2])
+    if word.endswith("s"):
+        forms.add(word[:-1])
+    return forms
 
 
 # --- slot extraction -------------------------------------------------------------------------------

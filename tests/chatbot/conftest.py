@@ -1,0 +1,59 @@
+"""Fixtures of the chatbot tests: the committed model (skipped with a reason when absent) and skills
+on a fake clock."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.core import paths
+
+
+class FakeClock:
+    """Epoch seconds that only move when a test says so."""
+
+    def __init__(self, start: float = 1_800_000_000.0):
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def skills(clock):
+    from assistant.core.skills.skillset import Skills
+
+    s = Skills(precision_report=lambda: {"chatbot": "int8", "autocomplete": "fp32"}, clock=clock,
+               precision_words={"int8": "full integer (int8)"})
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="session")
+def shipped_models():
+    """The repository's models folder when it holds a chatbot model, else skip."""
+    from assistant.core.catalog import Catalog
+
+    catalog = Catalog.load(paths.bundle_root() / "models")
+    info = catalog.models.get("chatbot")
+    if info is None or not info.shipped():
+        pytest.skip("no committed chatbot model in models/ (run: python -m assistant.factory build chatbot)")
+    return catalog
+
+
+@pytest.fixture
+def chatbot(shipped_models):
+    """A Chatbot on the committed model; skills write into this test's ASSISTANT_HOME."""
+    from assistant.core.text.chatbot import Chatbot
+
+    bot = Chatbot(catalog=shipped_models, seed=0)
+    assert bot.engine is not None, bot.error
+    yield bot
+    bot.skills.close()
