@@ -80,3 +80,11 @@ def test_empty_and_huge_messages():
     assert pm.learn("") == 0
     assert pm.learn("   ...   ") == 3
     assert pm.learn("word " * 50_000) <= 400
+
+
+def test_unigram_evidence_alone_keeps_the_weight_small():
+    pm = PersonalModel()
+    for i in range(300):
+        pm.learn(f"lots of words here {i}")
+    _, weight = pm.distribution(["completely", "unrelated"])
+    assert 0 < weight <= 0.6 * 0.5 / 2.5 + 1e-9

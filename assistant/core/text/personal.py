@@ -149,7 +149,8 @@ class PersonalModel:
         totals = [total for _, total, _ in levels]
         trigram = totals[0] if len(totals) == 3 else 0
         bigram = totals[-2] if len(totals) >= 2 else 0
-        evidence = trigram + 0.3 * bigram + 0.002 * totals[-1]
+        # Unigram evidence alone (the user's favourite words anywhere) is capped: weight at most 0.12.
+        evidence = trigram + 0.3 * bigram + min(0.5, 0.002 * totals[-1])
         weight = MAX_WEIGHT * evidence / (evidence + EVIDENCE_HALF) if evidence > 0 else 0.0
         return dist, weight
 
