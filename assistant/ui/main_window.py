@@ -30,6 +30,7 @@ from assistant.core.history import ChatHistory
 from assistant.core.settings import Settings, load_settings, save_settings
 from assistant.ui.chat_widgets import Banner, ChatLine, ComposerInput, SuggestionBar, Transcript
 from assistant.ui.session import LIVE_MODELS, ModelSession, ModelUnavailable, SessionState
+from assistant.ui.signals import emit
 from assistant.ui.theme import app_icon
 from assistant.ui.worker import Worker
 
@@ -238,7 +239,7 @@ class MainWindow(QMainWindow):
         self.status_models.setToolTip("\n".join(tips))
         if state.problems.get("autocomplete") and AUTOCOMPLETE_NOTE not in self.suggestions.hint.text():
             self.suggestions.set_words([], AUTOCOMPLETE_NOTE)
-        self.session_changed.emit(state)
+        emit(self.session_changed, state)
 
     def set_model_precision(self, model: str, precision: str | None) -> None:
         """Save the user's choice (None = Auto) and switch the live model now, in the worker."""
@@ -274,7 +275,7 @@ class MainWindow(QMainWindow):
         def done(cleared: list[str]) -> None:
             what = ", ".join([f"{removed} chat messages", *cleared])
             self.statusBar().showMessage(f"Cleared {what}.", 8000)
-            self.history_cleared.emit()
+            emit(self.history_cleared)
 
         self.worker.run(lambda ctx: self.session.clear_personal(), success=done, name="clearing personal data")
 
@@ -310,7 +311,7 @@ class MainWindow(QMainWindow):
         line = ChatLine("assistant", msg.text, msg.created, msg.precision, msg.intent, msg.confidence,
                         msg.latency_ms, msg.skill)
         self.transcript.add(line, follow=True)
-        self.reply_shown.emit(line)
+        emit(self.reply_shown, line)
 
     def _on_reply_failed(self, exc: BaseException) -> None:
         self._reply_done()
@@ -318,7 +319,7 @@ class MainWindow(QMainWindow):
             self.show_system_message(f"No reply: {exc}")
         else:
             self.show_system_message(f"The chatbot failed on this message: {exc}")
-        self.reply_shown.emit(None)
+        emit(self.reply_shown, None)
 
     def _reply_done(self) -> None:
         self._pending_replies = max(0, self._pending_replies - 1)
@@ -355,13 +356,13 @@ class MainWindow(QMainWindow):
         self._suggestions = suggestions
         self.suggested_for = before
         self.suggestions.set_words(words, f"Suggestions unavailable: {error}" if error and not words else "")
-        self.suggestions_shown.emit(words)
+        emit(self.suggestions_shown, words)
 
     def _on_suggest_failed(self, before: str, exc: BaseException) -> None:
         note = AUTOCOMPLETE_NOTE if isinstance(exc, ModelUnavailable) else f"Suggestions failed: {exc}"
         self.suggestions.set_words([], note)
         self.suggested_for = before
-        self.suggestions_shown.emit([])
+        emit(self.suggestions_shown, [])
 
     def accept_suggestion(self, index: int) -> None:
         words = self.suggestions.words

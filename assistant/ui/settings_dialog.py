@@ -47,6 +47,7 @@ from assistant import APP_NAME, __version__
 from assistant.core import paths
 from assistant.core.catalog import PRECISION_WORDS, PRECISIONS, Catalog, ModelInfo
 from assistant.ui.session import LIVE_MODELS, SessionState
+from assistant.ui.signals import emit
 from assistant.ui.theme import current_colors
 
 logger = logging.getLogger(__name__)
@@ -257,7 +258,7 @@ class ModelPanel(QWidget):
 
     def _chosen(self, index: int) -> None:
         value = self.combo.itemData(index)
-        self.precision_chosen.emit(self.name, value)
+        emit(self.precision_chosen, self.name, value)
 
     def select_choice(self, precision: str | None) -> None:
         index = self.combo.findData(precision)
@@ -747,7 +748,7 @@ class SettingsDialog(QDialog):
         self.models_page.update_view(view, self.main.settings.precision_overrides)
         if self.hardware_lines:
             self.hardware_page.show_lines(self.hardware_lines, view.decisions)
-        self.view_updated.emit(view)
+        emit(self.view_updated, view)
 
     def _view_failed(self, exc: BaseException) -> None:
         self.models_page.notice.setText(f"The model catalog could not be read: {exc}")
@@ -819,13 +820,13 @@ class SettingsDialog(QDialog):
             if errors:
                 text += f" {len(errors)} could not run (see the Status column)."
             self.models_page.bench_label.setText(text)
-        self.bench_finished.emit(rows)
+        emit(self.bench_finished, rows)
         self.refresh()
 
     def _bench_failed(self, exc: BaseException) -> None:
         self._bench_finish_ui()
         self.models_page.bench_label.setText(f"Measuring failed: {exc}")
-        self.bench_finished.emit(exc)
+        emit(self.bench_finished, exc)
 
     def shutdown(self) -> None:
         if self.bench_task is not None:

@@ -117,10 +117,9 @@ def test_sent_text_teaches_autocomplete(qtbot, make_window, real_models):
 
 @needs_models
 def test_no_model_call_runs_on_the_gui_thread(qtbot, make_window, real_models, monkeypatch):
+    from assistant.core.inference.engine import Engine
     from assistant.core.text.autocomplete import Predictor
     from assistant.core.text.chatbot import Chatbot
-
-    from assistant.core.inference.engine import Engine
 
     calls: list[tuple[str, bool]] = []
 

@@ -65,7 +65,7 @@ def test_corrupt_chatbot_model_leaves_autocomplete_working(qtbot, make_window, c
 
 
 @needs_chatbot
-def test_one_corrupt_variant_falls_back_with_a_message(qtbot, make_window, copied_models, real_models):
+def test_one_corrupt_variant_falls_back_with_a_message(qtbot, make_window, copied_models):
     from assistant.core.catalog import Catalog
     from assistant.core.policy import select
 

@@ -65,8 +65,15 @@ def test_benchmark_runs_in_background_without_stalling_and_updates_table(qtbot, 
     from assistant.core import bench
 
     real = bench.measure_variant
-    # The fixture model is tiny: time 30x more calls so the benchmark lasts seconds, like real models.
-    monkeypatch.setattr(bench, "measure_variant", lambda path, runs=200, warmup=20: real(path, runs * 30, warmup))
+    threads = []
+
+    def measure(path, runs=200, warmup=20):
+        threads.append(threading.current_thread() is threading.main_thread())
+        # The fixture model is tiny: time 40x more calls so each variant takes about a second, like
+        # real models; run on the GUI thread, that would freeze the window for a second per variant.
+        return real(path, runs * 40, warmup)
+
+    monkeypatch.setattr(bench, "measure_variant", measure)
     window = make_window()
     dialog = open_settings(qtbot, window)
     gaps = []
@@ -94,10 +101,14 @@ def test_benchmark_runs_in_background_without_stalling_and_updates_table(qtbot, 
     rows = blocker.args[0]
     assert isinstance(rows, list) and {r.precision for r in rows} == {"fp32", "fp16", "dynamic", "int8", "int16x8"}
     assert all(r.p50_1t is not None and not r.error for r in rows)
-    print(f"benchmark {elapsed:.2f} s, {len(gaps)} ticks, max gap {max(gaps)} ms")
-    assert elapsed > 1.0, "the benchmark was too short to show anything about the event loop"
-    assert len(gaps) > 20, f"the timer barely ticked during a {elapsed:.2f} s benchmark"
-    assert max(gaps) < 300, f"event loop stalled {max(gaps)} ms while benchmarking"
+    stalls = sorted(g for g in gaps if g > 300)
+    print(f"benchmark {elapsed:.2f} s, {len(gaps)} ticks of 10 ms, worst gaps {sorted(gaps)[-3:]} ms")
+    assert threads and not any(threads), "the benchmark ran on the GUI thread"
+    assert elapsed > 2.0, "the benchmark was too short to show anything about the event loop"
+    assert len(gaps) > elapsed * 20, f"the timer ticked only {len(gaps)} times in {elapsed:.1f} s"
+    # No stall over 300 ms. One is forgiven (a shared 2-core CI machine can deschedule the process
+    # once), but only if it stays far below the second per variant a GUI-thread benchmark would cost.
+    assert len(stalls) <= 1 and max(gaps) < 600, f"event loop stalled {stalls} ms while benchmarking"
     assert max(progress_values) >= 4
     qtbot.waitUntil(lambda: "Latency measured on this machine" in dialog.models_page.panels["digits"].caption.text(), timeout=10_000)
     table = dialog.models_page.panels["digits"].table

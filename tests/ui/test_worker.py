@@ -113,3 +113,25 @@ def test_shutdown_suppresses_late_callbacks(qtbot, qapp):
     worker.shutdown()
     qtbot.wait(400)
     assert calls == []
+
+
+def test_emit_helper_keeps_reference_counts(qapp):
+    """PySide6 6.12.0's emit() drops a reference to True on every call; after a few thousand emits the
+    interpreter aborts. The ui's `emit` helper must leave the count alone (with or without the bug)."""
+    import sys
+
+    from PySide6.QtCore import QObject, Signal
+
+    from assistant.ui.signals import emit
+
+    class Source(QObject):
+        ping = Signal(int)
+
+    source = Source()
+    seen = []
+    source.ping.connect(seen.append)
+    before = sys.getrefcount(True)
+    for i in range(5000):
+        emit(source.ping, i)
+    assert len(seen) == 5000
+    assert abs(sys.getrefcount(True) - before) < 50
