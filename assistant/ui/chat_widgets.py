@@ -22,8 +22,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from assistant.ui.signals import emit
-
 logger = logging.getLogger(__name__)
 
 MAX_CHIPS = 3
@@ -236,7 +234,7 @@ class SuggestionBar(QWidget):
             chip.setObjectName("Chip")
             chip.setFocusPolicy(Qt.FocusPolicy.TabFocus)
             chip.setCursor(Qt.CursorShape.PointingHandCursor)
-            chip.clicked.connect(lambda _checked=False, i=i: emit(self.picked, i))
+            chip.clicked.connect(lambda _checked=False, i=i: self.picked.emit(i))
             chip.hide()
             self.chips.append(chip)
             layout.addWidget(chip)
@@ -285,11 +283,11 @@ class ComposerInput(QLineEdit):
         if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
             key, mods = event.key(), event.modifiers()
             if key == Qt.Key.Key_Tab and mods == Qt.KeyboardModifier.NoModifier and self.has_suggestions():
-                emit(self.accept_first)
+                self.accept_first.emit()
                 return True
             index = _alt_digit(event.keyCombination())
             if index is not None:
-                emit(self.pick, index)
+                self.pick.emit(index)
                 return True
         elif event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent):
             if _alt_digit(event.keyCombination()) is not None:

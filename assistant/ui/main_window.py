@@ -30,7 +30,6 @@ from assistant.core.history import ChatHistory
 from assistant.core.settings import Settings, load_settings, save_settings
 from assistant.ui.chat_widgets import Banner, ChatLine, ComposerInput, SuggestionBar, Transcript
 from assistant.ui.session import LIVE_MODELS, ModelSession, ModelUnavailable, SessionState
-from assistant.ui.signals import emit
 from assistant.ui.theme import app_icon
 from assistant.ui.worker import Worker
 
@@ -239,7 +238,7 @@ class MainWindow(QMainWindow):
         self.status_models.setToolTip("\n".join(tips))
         if state.problems.get("autocomplete") and AUTOCOMPLETE_NOTE not in self.suggestions.hint.text():
             self.suggestions.set_words([], AUTOCOMPLETE_NOTE)
-        emit(self.session_changed, state)
+        self.session_changed.emit(state)
 
     def set_model_precision(self, model: str, precision: str | None) -> None:
         """Save the user's choice (None = Auto) and switch the live model now, in the worker."""
@@ -275,7 +274,7 @@ class MainWindow(QMainWindow):
         def done(cleared: list[str]) -> None:
             what = ", ".join([f"{removed} chat messages", *cleared])
             self.statusBar().showMessage(f"Cleared {what}.", 8000)
-            emit(self.history_cleared)
+            self.history_cleared.emit()
 
         self.worker.run(lambda ctx: self.session.clear_personal(), success=done, name="clearing personal data")
 
@@ -311,7 +310,7 @@ class MainWindow(QMainWindow):
         line = ChatLine("assistant", msg.text, msg.created, msg.precision, msg.intent, msg.confidence,
                         msg.latency_ms, msg.skill)
         self.transcript.add(line, follow=True)
-        emit(self.reply_shown, line)
+        self.reply_shown.emit(line)
 
     def _on_reply_failed(self, exc: BaseException) -> None:
         self._reply_done()
@@ -319,7 +318,7 @@ class MainWindow(QMainWindow):
             self.show_system_message(f"No reply: {exc}")
         else:
             self.show_system_message(f"The chatbot failed on this message: {exc}")
-        emit(self.reply_shown, None)
+        self.reply_shown.emit(None)
 
     def _reply_done(self) -> None:
         self._pending_replies = max(0, self._pending_replies - 1)
@@ -356,13 +355,13 @@ class MainWindow(QMainWindow):
         self._suggestions = suggestions
         self.suggested_for = before
         self.suggestions.set_words(words, f"Suggestions unavailable: {error}" if error and not words else "")
-        emit(self.suggestions_shown, words)
+        self.suggestions_shown.emit(words)
 
     def _on_suggest_failed(self, before: str, exc: BaseException) -> None:
         note = AUTOCOMPLETE_NOTE if isinstance(exc, ModelUnavailable) else f"Suggestions failed: {exc}"
         self.suggestions.set_words([], note)
         self.suggested_for = before
-        emit(self.suggestions_shown, [])
+        self.suggestions_shown.emit([])
 
     def accept_suggestion(self, index: int) -> None:
         words = self.suggestions.words

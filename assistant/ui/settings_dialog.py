@@ -47,7 +47,6 @@ from assistant import APP_NAME, __version__
 from assistant.core import paths
 from assistant.core.catalog import PRECISION_WORDS, PRECISIONS, Catalog, ModelInfo
 from assistant.ui.session import LIVE_MODELS, SessionState
-from assistant.ui.signals import emit
 from assistant.ui.theme import current_colors
 
 logger = logging.getLogger(__name__)
@@ -258,7 +257,7 @@ class ModelPanel(QWidget):
 
     def _chosen(self, index: int) -> None:
         value = self.combo.itemData(index)
-        emit(self.precision_chosen, self.name, value)
+        self.precision_chosen.emit(self.name, value)
 
     def select_choice(self, precision: str | None) -> None:
         index = self.combo.findData(precision)
@@ -459,6 +458,8 @@ class ModelsPage(QWidget):
         self.measure_button.setObjectName("Primary")
         self.measure_button.setToolTip("Time every variant here (one thread and all threads); takes a minute")
         self.measure_button.clicked.connect(dialog.start_benchmark)
+        self.measure_button.ensurePolished()
+        self.measure_button.setMinimumWidth(self.measure_button.sizeHint().width())
         top.addWidget(self.measure_button)
         layout.addLayout(top)
         intro = QLabel("Each model ships in several precisions: what each costs and keeps. "
@@ -748,7 +749,7 @@ class SettingsDialog(QDialog):
         self.models_page.update_view(view, self.main.settings.precision_overrides)
         if self.hardware_lines:
             self.hardware_page.show_lines(self.hardware_lines, view.decisions)
-        emit(self.view_updated, view)
+        self.view_updated.emit(view)
 
     def _view_failed(self, exc: BaseException) -> None:
         self.models_page.notice.setText(f"The model catalog could not be read: {exc}")
@@ -820,13 +821,13 @@ class SettingsDialog(QDialog):
             if errors:
                 text += f" {len(errors)} could not run (see the Status column)."
             self.models_page.bench_label.setText(text)
-        emit(self.bench_finished, rows)
+        self.bench_finished.emit(rows)
         self.refresh()
 
     def _bench_failed(self, exc: BaseException) -> None:
         self._bench_finish_ui()
         self.models_page.bench_label.setText(f"Measuring failed: {exc}")
-        emit(self.bench_finished, exc)
+        self.bench_finished.emit(exc)
 
     def shutdown(self) -> None:
         if self.bench_task is not None:

@@ -7,45 +7,13 @@ slots on the GUI thread through a queued connection. Widgets connect to signals,
 
 from __future__ import annotations
 
-import ctypes
 import logging
-import sys
 from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
 logger = logging.getLogger(__name__)
-
-
-class _Probe(QObject):
-    ping = Signal()
-
-
-def _emit_steals_reference() -> bool:
-    """PySide6 6.12.0: SignalInstance.emit() returns True without a new reference, so every emit from
-    Python drops one reference to True and the interpreter aborts ("bool_dealloc") once it runs out.
-    Detect it once, so `emit` compensates only where the bug is present."""
-    probe = _Probe()
-    before = sys.getrefcount(True)
-    for _ in range(4):
-        probe.ping.emit()
-    stolen = sys.getrefcount(True) < before - 2
-    if stolen:
-        for _ in range(4):  # give back what the probe took
-            ctypes.pythonapi.Py_IncRef(ctypes.py_object(True))
-        logger.info("PySide6 signal emit drops a reference to its result; compensating")
-    return stolen
-
-
-_STEALS = _emit_steals_reference()
-
-
-def emit(signal, *args: Any) -> None:
-    """`signal.emit(*args)`, safe from the PySide6 6.12.0 reference bug. Use it for every emit in ui."""
-    result = signal.emit(*args)
-    if _STEALS and result is not None:
-        ctypes.pythonapi.Py_IncRef(ctypes.py_object(result))
 
 
 class CoreEvents(QObject):
@@ -59,7 +27,7 @@ class CoreEvents(QObject):
 
         def callback(done: int, total: int, label: str = "") -> None:
             try:
-                emit(self.progress, int(done), int(total), str(label))
+                self.progress.emit(int(done), int(total), str(label))
             except RuntimeError:  # the receiver was deleted (window closed while work finished)
                 logger.debug("progress dropped: receiver gone")
 
@@ -70,7 +38,7 @@ class CoreEvents(QObject):
 
         def callback(payload: Any = None) -> None:
             try:
-                emit(self.event, name, payload)
+                self.event.emit(name, payload)
             except RuntimeError:
                 logger.debug("event %s dropped: receiver gone", name)
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from assistant.ui.signals import CoreEvents, emit
+from assistant.ui.signals import CoreEvents
 
 logger = logging.getLogger(__name__)
 
@@ -123,7 +123,7 @@ class Worker(QObject):
             return task
         with self._lock:
             self._tasks[id(task)] = task
-        emit(self.busy_changed, True)
+        self.busy_changed.emit(True)
         self._pools[lane].submit(self._execute, task, op, ctx, success, failure, events)
         return task
 
@@ -180,10 +180,10 @@ class Worker(QObject):
             if fn is not None and self.is_current(task) and not self._closed:
                 fn()
             if idle:
-                emit(self.busy_changed, False)
+                self.busy_changed.emit(False)
 
         try:
-            emit(self._gui.call, on_gui)
+            self._gui.call.emit(on_gui)
         except RuntimeError:  # the window and this worker are gone; nothing to tell
             logger.debug("%s finished after the UI closed", task.name)
 
@@ -191,7 +191,7 @@ class Worker(QObject):
         if failure is not None:
             failure(exc)
         elif not isinstance(exc, Cancelled):
-            emit(self.failed, task.name, str(exc) or type(exc).__name__)
+            self.failed.emit(task.name, str(exc) or type(exc).__name__)
 
 
 def _no_progress(done: int, total: int, label: str = "") -> None:
