@@ -397,11 +397,15 @@ class MainWindow(QMainWindow):
 
         if self._settings_dialog is None:
             self._settings_dialog = SettingsDialog(self)
-            self._settings_dialog.finished.connect(lambda _r: self.input.setFocus())
+            self._settings_dialog.finished.connect(self._dialog_closed)
         self._settings_dialog.refresh()
         self._settings_dialog.open()
         self._settings_dialog.raise_()
         self._settings_dialog.activateWindow()
+
+    def _dialog_closed(self, _result: int) -> None:
+        self.activateWindow()
+        self.input.setFocus()
 
     @property
     def settings_dialog(self):
