@@ -237,3 +237,24 @@ def test_lists_and_notes_stores_directly(skills):
     assert store.items("shopping") == [] and store.clear("shopping") == 0
     assert isinstance(skills.notes, notes.NoteStore) and skills.notes.delete_last() is None
     assert time.time() > 0
+
+
+def test_chitchat_retrieval_and_thresholds(tmp_path, monkeypatch):
+    """Closest question inside the category, then anywhere; questions of fact need a near-exact match."""
+    from assistant.core.text.chatbot import AnswerIndex, Chatbot
+
+    categories = {
+        "chat_smalltalk": [{"q": "How are you?", "a": ["Fine, thanks."]}, {"q": "Tell me a joke", "a": ["A joke."]}],
+        "chat_knowledge": [{"q": "Who was the 37th President of the United States?", "a": ["Richard Nixon"]}],
+        "chat_tech": [{"q": "What is AI?", "a": ["Artificial intelligence."]}],
+    }
+    index = AnswerIndex(categories, seed=0)
+    assert index.best("chat_smalltalk", "how are you doing") [0] == "Fine, thanks."
+    assert index.best("chat_smalltalk", "xyzzy") == (None, 0.0, None)
+    assert index.best_anywhere("what is ai")[::2] == ("Artificial intelligence.", "chat_tech")
+    monkeypatch.setenv("ASSISTANT_MODELS_DIR", str(tmp_path))
+    bot = Chatbot()
+    bot.answers = index
+    assert bot._chitchat("chat_knowledge", "what is AI") == "Artificial intelligence."  # wrong category
+    assert bot._chitchat("chat_knowledge", "Who was the first president of the United States?") is None
+    assert bot._chitchat("chat_knowledge", "who was the 37th president of the united states") == "Richard Nixon"

@@ -39,6 +39,13 @@ logger = logging.getLogger(__name__)
 
 MODEL_NAME = "chatbot"
 OUT_OF_SCOPE = "out_of_scope"
+# Chit-chat: below this TF-IDF cosine the closest question in the predicted category is not close
+# enough; the closest in any category is tried, and below it again the reply says it has no answer.
+# Questions of fact need a near-exact match: "who was the FIRST president" must not get the answer
+# to "who was the 37th president".
+MIN_SIMILARITY = 0.4
+MIN_SIMILARITY_FACTS = 0.9
+FACT_CATEGORIES = frozenset({"chat_knowledge"})
 
 
 @dataclass
@@ -94,20 +101,36 @@ class AnswerIndex:
         counts = Counter(terms)
         return {t: (1.0 + math.log(c)) * self._idf.get(t, self._default_idf) for t, c in counts.items()}
 
+    def best_anywhere(self, text: str) -> tuple[str | None, float, str | None]:
+        """(answer, cosine, category) of the closest question in any category."""
+        found: tuple[float, list[str], str] | None = None
+        for cat in sorted(self._entries):
+            score, answers, _question = self._match(cat, text)
+            if answers and (found is None or score > found[0]):
+                found = (score, answers, cat)
+        if found is None:
+            return None, 0.0, None
+        return self._rng.choice(found[1]), found[0], found[2]
+
     def best(self, category: str, text: str) -> tuple[str | None, float, str | None]:
-        """(answer, cosine, matched question); (None, 0, None) when nothing in the category shares a word."""
+        """(answer, cosine, matched question) in `category`; (None, 0, None) when no known question
+        there shares a word with `text`. Questions with several answers get one at random."""
+        score, answers, question = self._match(category, text)
+        if not answers:
+            return None, 0.0, None
+        return self._rng.choice(answers), score, question
+
+    def _match(self, category: str, text: str) -> tuple[float, list[str], str | None]:
         rows = self._entries.get(category) or []
         query = self._vector(self._terms(text))
         qnorm = math.sqrt(sum(v * v for v in query.values())) or 1.0
-        best_score, best_row = 0.0, None
+        best_score, best_answers, best_question = 0.0, [], None
         for vec, norm, answers, question in rows:
             dot = sum(w * vec.get(t, 0.0) for t, w in query.items())
             score = dot / (norm * qnorm)
             if score > best_score:
-                best_score, best_row = score, (answers, question)
-        if best_row is None or not best_row[0]:
-            return None, 0.0, None
-        return self._rng.choice(best_row[0]), best_score, best_row[1]
+                best_score, best_answers, best_question = score, answers, question
+        return best_score, best_answers, best_question
 
 
 class Chatbot:
@@ -238,10 +261,23 @@ class Chatbot:
                 words += f" Why {self.precision} for the chatbot: {self.engine.reason}."
             return reply(words, result.intent)
         if self.answers is not None:
-            answer, score, _question = self.answers.best(result.intent, text)
+            answer = self._chitchat(result.intent, text)
             if answer:
                 return reply(answer, "chitchat")
         return reply(self.replies.get("chitchat_fallback"))
+
+    def _chitchat(self, category: str, text: str) -> str | None:
+        """The answer of the closest known question in `category`, else in any category, if close enough."""
+        assert self.answers is not None
+
+        def good(cat: str | None, score: float) -> bool:
+            return score >= (MIN_SIMILARITY_FACTS if cat in FACT_CATEGORIES else MIN_SIMILARITY)
+
+        answer, score, _question = self.answers.best(category, text)
+        if answer and good(category, score):
+            return answer
+        answer, score, cat = self.answers.best_anywhere(text)
+        return answer if answer and good(cat, score) else None
 
 
 def _precision_words() -> dict[str, str]:

@@ -5,7 +5,8 @@ Data (shared/SOURCES.md; read from the installed packages, nothing copied into t
   really carries out offline (time, date, timers, lists) get their own labels; intents it cannot carry out
   (lights, climate, media, weather, ...) become examples of the `out_of_scope` class.
 - resources/chatbot/templates.yaml: hand-written templates in hassil syntax for skills the HA data lacks
-  (notes, arithmetic, questions about the assistant itself) and more out-of-scope requests.
+  (notes, arithmetic, questions about the assistant itself), everyday small talk and more out-of-scope
+  requests; resources/chatbot/smalltalk.json: hand-written answers for that small talk.
 - chatterbot-corpus English: chit-chat, merged into a few categories; repeated questions (tech_support
   repeats 10 questions 1,050 times) count once, with their answers kept for retrieval.
 - chitchat-dataset: casual statements as further out-of-scope examples.
@@ -44,6 +45,7 @@ KERNEL_WIDTHS = (1, 2, 3)  # parallel Conv1D blocks: words, word pairs, word tri
 MAX_EPOCHS = 30
 PATIENCE = 4  # epochs without a better validation macro-F1 before training stops
 OUT_OF_SCOPE = "out_of_scope"
+SMALLTALK = "chat_smalltalk"
 
 # Labels the assistant acts on (one skill handler each in assistant.core.skills).
 SKILL_LABELS = (
@@ -53,7 +55,7 @@ SKILL_LABELS = (
 # chatterbot-corpus files merged into three chit-chat categories that differ in kind (small talk, questions
 # of fact, computers/AI); the corpus' 21 topics are too small and overlap too much to tell apart.
 CHAT_CATEGORIES = {
-    "chat_smalltalk": ("greetings", "conversations", "health", "humor", "gossip", "food", "botprofile", "emotion",
+    SMALLTALK: ("greetings", "conversations", "health", "humor", "gossip", "food", "botprofile", "emotion",
                        "psychology"),
     "chat_knowledge": ("trivia", "science", "history", "literature", "movies", "sports", "money", "politics"),
     "chat_tech": ("computers", "coding", "tech_support", "ai"),
@@ -89,6 +91,7 @@ OOS_HA_CAP = {"train": 45, "val": 12, "test": 12}  # per out-of-scope HA intent
 CHITCHAT_OOS = 900  # casual statements from chitchat-dataset (all splits)
 TECH_ANSWERS_CAP = 8
 SPLIT_FRACTIONS = (0.7, 0.15, 0.15)
+THRESHOLD_SLACK = 0.005  # validation macro-F1 the "did not understand" threshold may cost (see choose_threshold)
 
 
 @dataclass
@@ -406,9 +409,19 @@ def _load_chatterbot() -> tuple[list[Example], dict[str, list[dict[str, Any]]]]:
             if entry["file"] == "tech_support":
                 entry["a"] = entry["a"][:TECH_ANSWERS_CAP]
         kept = [e for e in qa.values() if e["a"]]
-        answers[category] = [{"q": e["q"], "a": e["a"]} for e in sorted(kept, key=lambda e: e["q"].lower())]
         examples += [Example(e["q"], category, f"chatterbot:{e['file']}", e["group"]) for e in kept]
+        if category == SMALLTALK:  # hand-written answers replace corpus answers to the same question
+            for entry in _own_smalltalk():
+                qa[" ".join(model_tokens(entry["q"]))] = {"q": entry["q"], "a": list(entry["a"])}
+            kept = [e for e in qa.values() if e["a"]]
+        answers[category] = [{"q": e["q"], "a": e["a"]} for e in sorted(kept, key=lambda e: e["q"].lower())]
     return examples, answers
+
+
+def _own_smalltalk() -> list[dict[str, Any]]:
+    """Hand-written small-talk answers (resources/chatbot/smalltalk.json)."""
+    doc = json.loads((paths.resources_dir() / "chatbot" / "smalltalk.json").read_text(encoding="utf-8"))
+    return list(doc["entries"])
 
 
 _GREETING_START = re.compile(r"^(hi|hey|hello|hiya|howdy|yo|good (morning|evening|afternoon)|what'?s up|sup)\b")
@@ -546,15 +559,15 @@ def classification_metrics(y_true: np.ndarray, probs: np.ndarray, labels: list[s
     return out
 
 
-def choose_threshold(y_true: np.ndarray, probs: np.ndarray, labels: list[str]) -> float:
-    """Confidence below which the app says it did not understand: the value (0.0-0.9) that maximises
-    validation macro-F1 when low-confidence answers count as out of scope; ties go to the lower value."""
-    best_t, best = 0.0, -1.0
-    for t in np.round(np.arange(0.0, 0.91, 0.05), 2):
-        score = classification_metrics(y_true, probs, labels, float(t))["macro_f1_gated"]
-        if score > best + 1e-9:
-            best_t, best = float(t), score
-    return best_t
+def choose_threshold(y_true: np.ndarray, probs: np.ndarray, labels: list[str], slack: float = THRESHOLD_SLACK) -> float:
+    """Confidence below which the app says it did not understand (a low-confidence answer then counts as
+    out of scope): the HIGHEST value in 0.0-0.9 whose validation macro-F1 is within `slack` of the best
+    value's. Saying "I didn't understand" is better for the user than acting on a guess, as long as it
+    costs (almost) nothing on validation."""
+    grid = [float(t) for t in np.round(np.arange(0.0, 0.91, 0.05), 2)]
+    scores = [classification_metrics(y_true, probs, labels, t)["macro_f1_gated"] for t in grid]
+    best = max(scores)
+    return max(t for t, score in zip(grid, scores, strict=True) if score >= best - slack)
 
 
 def _progress_callback(epochs: int):
@@ -735,7 +748,8 @@ class ChatbotRecipe(Recipe):
             "labels": payload.labels,
             "out_of_scope": OUT_OF_SCOPE,
             "threshold": payload.threshold if payload.threshold is not None else 0.5,
-            "threshold_rule": "maximises validation macro-F1 with low-confidence answers counted as out of scope",
+            "threshold_rule": f"highest confidence threshold within {THRESHOLD_SLACK} of the best validation "
+                              "macro-F1 when low-confidence answers count as out of scope",
             "skills": [label for label in payload.labels if label in SKILL_LABELS],
             "chitchat": [label for label in payload.labels if label in CHAT_CATEGORIES],
         }
