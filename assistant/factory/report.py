@@ -289,12 +289,19 @@ def render(manifest: dict[str, Any], plots: dict[str, list[str]] | None = None) 
 
 def notice(manifest: dict[str, Any]) -> str:
     """models/NOTICE: third-party data and weights behind each model, with their licenses."""
+    runtime = [(name, src) for name, entry in sorted(manifest.get("models", {}).items())
+               for src in entry.get("sources") or [] if src.get("runtime")]
     lines = [
         "Third-party data and weights used to build the models in this folder.",
-        "Generated from manifest.json by the model factory; the packages are read at build time and not",
-        "copied into this repository.",
-        "",
+        "Generated from manifest.json by the model factory. The packages below are read from their installed",
+        "copies when the models are built; no file, text passage or photo of theirs is copied into this",
+        "repository: what ships here is derived from them (trained weights, vocabularies, label lists) or,",
+        "for data the app reads at run time, references into the installed package.",
     ]
+    if runtime:
+        lines.append("Read at run time from the installed package (a runtime dependency in pyproject.toml):")
+        lines += [f"  {src.get('name', '?')} {src.get('version', '')} ({name}): {src['runtime']}" for name, src in runtime]
+    lines.append("")
     seen: dict[tuple[str, str], dict[str, Any]] = {}
     for name, entry in sorted(manifest.get("models", {}).items()):
         lines.append(f"{name} ({entry.get('task', '')}):")
@@ -305,6 +312,7 @@ def notice(manifest: dict[str, Any]) -> str:
             lines.append(
                 f"  - {src.get('name', '?')} {src.get('version', '')} - license: {src.get('license', 'unknown')}"
                 f" - used as: {src.get('use', '-')}".replace("  -  -", "  -")
+                + (" - also read at run time" if src.get("runtime") else "")
             )
             seen.setdefault((src.get("name", "?"), src.get("version", "")), src)
         lines.append("")

@@ -64,9 +64,15 @@ def test_quick_train_evaluate_assets_baseline(prepared):
     assets = recipe.write_assets(data, work / "assets")
     labels = json.loads((work / "assets" / assets["labels"]).read_text())
     assert labels["labels"] == payload.labels and labels["threshold"] == payload.threshold
-    answers = json.loads((work / "assets" / assets["answers"]).read_text())["categories"]
+    answers_doc = json.loads((work / "assets" / assets["answers"]).read_text())
+    answers = answers_doc["categories"]
     assert set(answers) == {lab for lab in payload.labels if lab.startswith("chat_")}
     assert all(entry["a"] for entries in answers.values() for entry in entries)
+    # references into the installed corpus that resolve to the texts the recipe used
+    from assistant.core.text.chatcorpus import resolve_answers
+
+    assert resolve_answers(answers_doc) == {
+        cat: [{"q": e["q"], "a": e["a"]} for e in entries] for cat, entries in payload.answers.items()}
     base = recipe.baselines(data, quick=True)["tfidf_logreg"]
     assert 0.0 <= base["macro_f1"] <= 1.0
     assert len(data.representative) >= 100 and data.representative[0][0].shape == (1, x.shape[1])

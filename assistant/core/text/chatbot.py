@@ -3,11 +3,14 @@
 ask(text) -> Reply. The model says WHAT the user wants (an intent with a confidence); skills
 (assistant.core.skills) act on commands and read slots (durations, items, notes) by rules; chit-chat is
 answered with the answer of the closest known question inside the predicted category (TF-IDF cosine
-over the category's questions, pure Python). Below the confidence threshold chosen on the validation
+over the category's questions, pure Python); those questions and answers are read from the installed
+chatterbot-corpus package when the chatbot loads (assistant.core.text.chatcorpus), the model folder holds
+only references. Below the confidence threshold chosen on the validation
 set at build time, the reply says plainly that it did not understand and what it can do.
 
 Nothing here raises on odd input: empty text, huge pastes, emoji, other scripts, a missing or damaged
-model all become a sensible Reply.
+model all become a sensible Reply; without the corpus the skills still work and chit-chat says its
+answers are unavailable.
 """
 
 from __future__ import annotations
@@ -155,6 +158,7 @@ class Chatbot:
         self.labels: list[str] = []
         self.threshold = 0.5
         self.answers: AnswerIndex | None = None
+        self.chitchat_error = ""  # why chit-chat answers are unavailable (empty: they are not, or no model)
         self._lock = threading.RLock()
         self._rng = random.Random(seed)
         try:
@@ -190,9 +194,27 @@ class Chatbot:
         else:
             self.engine, self.vocab, self.labels = engine, vocab, labels
             self.threshold = float(labels_doc.get("threshold", 0.5))
-            self.answers = AnswerIndex(answers_doc.get("categories", {}), seed=self._rng.randrange(2**31))
+            self._load_answers(answers_doc)
             return
         logger.warning("chatbot unavailable: %s", self.error)
+
+    def _load_answers(self, answers_doc: Mapping) -> None:
+        """The chit-chat index from the corpus texts that answers.json refers to; on failure the chatbot
+        keeps its skills and chit-chat says its answers are unavailable (the reason goes to the log)."""
+        from assistant.core.text.chatcorpus import CorpusError, resolve_answers
+
+        seed = self._rng.randrange(2**31)
+        try:
+            categories = resolve_answers(answers_doc)
+        except CorpusError as exc:
+            self.chitchat_error = str(exc)
+        except Exception as exc:  # noqa: BLE001 - an unexpected corpus problem must not cost the skills
+            logger.exception("reading the chit-chat corpus failed")
+            self.chitchat_error = f"reading the corpus failed ({exc})"
+        else:
+            self.answers = AnswerIndex(categories, seed=seed)
+            return
+        logger.warning("chit-chat answers unavailable: %s", self.chitchat_error)
 
     @property
     def precision(self) -> str:
@@ -260,10 +282,11 @@ class Chatbot:
             if result.intent == "about_precision" and self.engine is not None and self.engine.reason:
                 words += f" Why {self.precision} for the chatbot: {self.engine.reason}."
             return reply(words, result.intent)
-        if self.answers is not None:
-            answer = self._chitchat(result.intent, text)
-            if answer:
-                return reply(answer, "chitchat")
+        if self.answers is None:
+            return reply(self.replies.get("chitchat_unavailable"))
+        answer = self._chitchat(result.intent, text)
+        if answer:
+            return reply(answer, "chitchat")
         return reply(self.replies.get("chitchat_fallback"))
 
     def _chitchat(self, category: str, text: str) -> str | None:

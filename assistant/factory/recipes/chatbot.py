@@ -1,6 +1,7 @@
 """Intent chatbot: token embedding -> Conv1D blocks -> global max pool -> dense softmax.
 
-Data (shared/SOURCES.md; read from the installed packages, nothing copied into the repository):
+Data (shared/SOURCES.md; read from the installed packages, nothing copied into the repository; the
+chit-chat answers ship as references into the installed chatterbot-corpus, resolved by the app at run time):
 - home-assistant-intents `data/en.json`, expanded with hassil's parser and sampler. Intents the assistant
   really carries out offline (time, date, timers, lists) get their own labels; intents it cannot carry out
   (lights, climate, media, weather, ...) become examples of the `out_of_scope` class.
@@ -33,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from assistant.core import paths
+from assistant.core.text import chatcorpus
 from assistant.core.text.vocab import UNK_ID, Vocab, model_tokens
 from assistant.factory.recipes.base import MetricSpec, PredictFn, PreparedData, Recipe, TensorSpec
 
@@ -258,7 +260,7 @@ class _Expander:
 
 
 def _clean(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()
+    return chatcorpus.clean_text(text)
 
 
 def _split_units(units: list[str], rng: random.Random) -> dict[str, str]:
@@ -376,18 +378,22 @@ def _load_own_templates(slot_lists: dict, ha_rules: dict, rng: random.Random, qu
 
 
 def _load_chatterbot() -> tuple[list[Example], dict[str, list[dict[str, Any]]]]:
-    """Chit-chat questions (one example per distinct question) and retrieval answers per category."""
-    import yaml
+    """Chit-chat questions (one example per distinct question) and retrieval answers per category.
 
-    folder = _site_file("chatterbot_corpus", "data", "english")
+    Each answer entry keeps the texts ("q", "a": what training and retrieval use) and what answers.json
+    ships instead ("q_ref", "a_ref"): a reference into the installed corpus (chatcorpus.make_ref) for
+    corpus text, the text itself for our own small talk.
+    """
+    folder = chatcorpus.corpus_dir()
     examples: list[Example] = []
     answers: dict[str, list[dict[str, Any]]] = {}
     for category, files in CHAT_CATEGORIES.items():
-        qa: dict[str, dict[str, Any]] = {}  # normalised question -> {"q", "a", "group", "file"}
+        qa: dict[str, dict[str, Any]] = {}  # normalised question -> {"q", "a", "q_ref", "a_ref", "group", "file"}
         for stem in files:
-            data = yaml.safe_load((folder / f"{stem}.yml").read_text(encoding="utf-8"))
-            for conv_no, conv in enumerate(data.get("conversations") or []):
-                turns = [_clean(str(t)) for t in conv if t is not None and _clean(str(t))]
+            name = f"{stem}.yml"
+            for conv_no, conv in enumerate(chatcorpus.read_conversations(folder / name)):
+                # (text, index of the turn in the YAML conversation), empty turns left out
+                turns = [(text, i) for i, text in enumerate(map(chatcorpus.turn_text, conv)) if text]
                 if len(turns) < 2:
                     continue
                 if stem == "conversations":  # dialogues: the user's turns (even) and the bot's replies
@@ -396,26 +402,57 @@ def _load_chatterbot() -> tuple[list[Example], dict[str, list[dict[str, Any]]]]:
                 else:  # question followed by alternative answers
                     pairs = [(turns[0], turns[1:])]
                     group = None
-                for question, replies in pairs:
+                for (question, q_turn), replies in pairs:
                     key = " ".join(model_tokens(question))
                     if not key:
                         continue
-                    entry = qa.setdefault(key, {"q": question, "a": [], "group": group or f"{stem}:{key}",
-                                                "file": stem})
-                    for reply in replies:
+                    entry = qa.setdefault(key, {
+                        "q": question, "a": [], "q_ref": chatcorpus.make_ref(name, conv_no, q_turn, question),
+                        "a_ref": [], "group": group or f"{stem}:{key}", "file": stem})
+                    for reply, r_turn in replies:
                         if reply not in entry["a"] and not DROP_ANSWERS.search(reply):
                             entry["a"].append(reply)
+                            entry["a_ref"].append(chatcorpus.make_ref(name, conv_no, r_turn, reply))
         for entry in qa.values():
             if entry["file"] == "tech_support":
-                entry["a"] = entry["a"][:TECH_ANSWERS_CAP]
+                entry["a"], entry["a_ref"] = entry["a"][:TECH_ANSWERS_CAP], entry["a_ref"][:TECH_ANSWERS_CAP]
         kept = [e for e in qa.values() if e["a"]]
         examples += [Example(e["q"], category, f"chatterbot:{e['file']}", e["group"]) for e in kept]
         if category == SMALLTALK:  # hand-written answers replace corpus answers to the same question
             for entry in _own_smalltalk():
-                qa[" ".join(model_tokens(entry["q"]))] = {"q": entry["q"], "a": list(entry["a"])}
+                texts = [str(a) for a in entry["a"]]
+                qa[" ".join(model_tokens(entry["q"]))] = {"q": entry["q"], "a": texts, "q_ref": entry["q"],
+                                                          "a_ref": list(texts)}
             kept = [e for e in qa.values() if e["a"]]
-        answers[category] = [{"q": e["q"], "a": e["a"]} for e in sorted(kept, key=lambda e: e["q"].lower())]
+        answers[category] = [{k: e[k] for k in ("q", "a", "q_ref", "a_ref")}
+                             for e in sorted(kept, key=lambda e: e["q"].lower())]
     return examples, answers
+
+
+def answers_json(answers: dict[str, list[dict[str, Any]]]) -> str:
+    """models/chatbot/answers.json: references into the installed corpus, no corpus text (see
+    assistant.core.text.chatcorpus). One entry per line, so a rebuild's diff stays readable."""
+    head = {
+        "format": chatcorpus.ANSWERS_FORMAT,
+        "_comment": "Chit-chat retrieval entries per category. A list [file, conversation, turn, sha1] refers to "
+                    "a turn of the installed chatterbot-corpus (file relative to chatterbot_corpus/data/english, "
+                    "0-based conversation index in its 'conversations' list, 0-based turn index, first "
+                    f"{chatcorpus.HASH_CHARS} hex digits of the SHA-1 of the whitespace-normalised text); the "
+                    "app reads the text from the installed package at run time. A string is this project's "
+                    "own text (resources/chatbot/smalltalk.json).",
+        "corpus": {"package": chatcorpus.CORPUS_DISTRIBUTION, "version": _version(chatcorpus.CORPUS_DISTRIBUTION),
+                   "folder": "/".join((chatcorpus.CORPUS_MODULE, *chatcorpus.CORPUS_SUBDIR)),
+                   "license": "BSD-3-Clause"},
+    }
+    lines = ["{"] + [f" {json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}," for k, v in head.items()]
+    lines.append(' "categories": {')
+    for c_no, (category, entries) in enumerate(sorted(answers.items())):
+        rows = [json.dumps({"q": e["q_ref"], "a": e["a_ref"]}, ensure_ascii=False, separators=(",", ":"))
+                for e in entries]
+        comma = "," if c_no < len(answers) - 1 else ""
+        lines.append(f"  {json.dumps(category)}: [\n   " + ",\n   ".join(rows) + f"\n  ]{comma}")
+    lines += [" }", "}", ""]
+    return "\n".join(lines)
 
 
 def _own_smalltalk() -> list[dict[str, Any]]:
@@ -631,7 +668,10 @@ class ChatbotRecipe(Recipe):
         {"name": "hassil", "version": _version("hassil"), "license": "Apache-2.0",
          "use": "template parser and sampler"},
         {"name": "chatterbot-corpus", "version": _version("chatterbot-corpus"), "license": "BSD-3-Clause",
-         "use": "training data and answers: English chit-chat questions"},
+         "use": "training data and answers: English chit-chat questions",
+         "runtime": "the app reads the chit-chat questions and answers from the installed package when the "
+                    "chatbot loads; chatbot/answers.json holds only references (file, conversation, turn, "
+                    "checksum), no corpus text"},
         {"name": "chitchat-dataset", "version": _version("chitchat-dataset"), "license": "MIT",
          "use": "training data: casual statements as out-of-scope examples"},
     ]
@@ -754,9 +794,7 @@ class ChatbotRecipe(Recipe):
             "chitchat": [label for label in payload.labels if label in CHAT_CATEGORIES],
         }
         (out_dir / "labels.json").write_text(json.dumps(labels, indent=1), encoding="utf-8")
-        (out_dir / "answers.json").write_text(
-            json.dumps({"format": 1, "categories": payload.answers}, ensure_ascii=False, indent=0),
-            encoding="utf-8")
+        (out_dir / "answers.json").write_text(answers_json(payload.answers), encoding="utf-8")
         return {"vocab": "vocab.json", "labels": "labels.json", "answers": "answers.json"}
 
     def baselines(self, data: PreparedData, quick: bool) -> dict[str, dict[str, float]]:
