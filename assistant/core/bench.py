@@ -139,11 +139,11 @@ def results_path() -> Path:
 
 
 def save_results(rows: list[BenchRow], path: Path | None = None) -> Path:
-    from assistant.core.settings import atomic_write_text
+    from assistant.core.fileio import atomic_write
 
     path = path or results_path()
     payload = {"measured": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "rows": [asdict(r) for r in rows]}
-    atomic_write_text(path, json.dumps(payload, indent=2))
+    atomic_write(path, json.dumps(payload, indent=2))
     return path
 
 

@@ -140,14 +140,14 @@ def load_calibration(profile: HardwareProfile, catalog: Catalog) -> dict[str, di
 
 
 def save_calibration(profile: HardwareProfile, catalog: Catalog, times: dict[str, dict[str, float]]) -> Path:
-    from assistant.core.settings import atomic_write_text
+    from assistant.core.fileio import atomic_write
 
     models = {
         model: {p: {"p50_ms": t, "sha256": catalog.model(model).variants[p].sha256} for p, t in per.items()}
         for model, per in times.items()
     }
     path = _calibration_file(profile)
-    atomic_write_text(path, json.dumps({"fingerprint": profile.fingerprint, "models": models}, indent=2))
+    atomic_write(path, json.dumps({"fingerprint": profile.fingerprint, "models": models}, indent=2))
     return path
 
 

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from assistant.core import paths
+from assistant.core.fileio import atomic_write
 
 logger = logging.getLogger(__name__)
 
@@ -35,21 +34,6 @@ class Settings:
     def override_for(self, model: str) -> str | None:
         value = self.precision_overrides.get(model)
         return None if value in (None, "", AUTO) else value
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write via a temp file in the same folder and os.replace: a crash never leaves half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def load_settings(path: Path | None = None) -> tuple[Settings, str | None]:
@@ -81,7 +65,7 @@ def load_settings(path: Path | None = None) -> tuple[Settings, str | None]:
 
 def save_settings(settings: Settings, path: Path | None = None) -> None:
     path = path or paths.settings_path()
-    atomic_write_text(path, json.dumps(asdict(settings), indent=2, sort_keys=True) + "\n")
+    atomic_write(path, json.dumps(asdict(settings), indent=2, sort_keys=True) + "\n", mode=0o600)
 
 
 def _from_dict(raw: dict[str, Any]) -> tuple[Settings, list[str]]:

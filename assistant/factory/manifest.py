@@ -14,14 +14,13 @@ import logging
 import os
 import platform
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from assistant.core.catalog import sha256_file  # noqa: F401 - the factory hashes like the app checks
-from assistant.core.settings import atomic_write_text
+from assistant.core.fileio import atomic_write
 
 logger = logging.getLogger(__name__)
 
@@ -91,26 +90,6 @@ def load(models_dir: Path) -> dict[str, Any]:
     return data
 
 
-def write_atomic(path: Path, data: bytes | str) -> None:
-    """Write a file so that readers see the old or the new content, never a mix."""
-    path = Path(path)
-    if isinstance(data, str):
-        atomic_write_text(path, data)
-        os.chmod(path, 0o644)  # mkstemp makes 0600; models and reports are for everyone to read
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 def dumps(manifest: dict[str, Any]) -> str:
@@ -166,5 +145,5 @@ def update(models_dir: Path, change: Callable[[dict[str, Any]], None]) -> dict[s
     change(manifest)
     manifest["schema"] = SCHEMA
     manifest["generated"] = now_iso()
-    write_atomic(Path(models_dir) / MANIFEST_NAME, dumps(manifest))
+    atomic_write(Path(models_dir) / MANIFEST_NAME, dumps(manifest))
     return manifest

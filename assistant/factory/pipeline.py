@@ -34,6 +34,7 @@ import numpy as np
 
 from assistant.core import paths
 from assistant.core.catalog import PRECISIONS
+from assistant.core.fileio import atomic_write
 from assistant.factory import manifest as mf
 from assistant.factory import recipes
 from assistant.factory.convert import DEFAULT_TIMEOUT_S, Job, JobResult, JobRunner
@@ -548,7 +549,7 @@ class Build:
                 source = self.candidates[precision].path
                 assert source is not None
                 dest = self.models_dir / entry["file"]
-                mf.write_atomic(dest, source.read_bytes())
+                atomic_write(dest, source.read_bytes())
                 entry["sha256"] = mf.sha256_file(dest)
                 entry["bytes"] = dest.stat().st_size
                 if fp32_bytes:
@@ -557,7 +558,7 @@ class Build:
             analysis: dict[str, Any] = {}
             if self.layer_stats is not None:
                 csv_rel = f"report/{self.name}.int8_layers.csv"
-                mf.write_atomic(self.models_dir / csv_rel, self.layer_csv.read_bytes())
+                atomic_write(self.models_dir / csv_rel, self.layer_csv.read_bytes())
                 analysis["int8_layers"] = {
                     "count": len(self.layer_stats),
                     "samples": min(DEBUG_SAMPLES, len(self.data.representative)),
@@ -701,7 +702,7 @@ def analyse(model: str, options: BuildOptions | None = None) -> dict[str, Any]:
             layers = {"error": result.reason}
     with mf.locked(models_dir):
         if layers is not None and "csv" in layers:
-            mf.write_atomic(models_dir / layers["csv"], out.read_bytes())
+            atomic_write(models_dir / layers["csv"], out.read_bytes())
 
         def change(manifest: dict[str, Any]) -> None:
             target = manifest["models"].get(model)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.core.catalog import PRECISION_WORDS, PRECISIONS
+from assistant.core.fileio import atomic_write, human_bytes
 from assistant.factory import manifest as mf
 from assistant.factory.verify import MIN_ABS_METRIC_LOSS, MIN_COSINE, MIN_TOP1, TOLERANCE_FACTOR
 
@@ -38,17 +39,6 @@ def _num(value: Any, digits: int = 3) -> str:
             return f"{value:.1e}"
         return f"{value:.{digits}f}"
     return str(value)
-
-
-def _bytes(n: Any) -> str:
-    if not n:
-        return "-"
-    size = float(n)
-    for unit in ("B", "kB", "MB", "GB"):
-        if size < 1000 or unit == "GB":
-            return f"{int(size)} B" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1000
-    return f"{n} B"
 
 
 def _cell(text: Any) -> str:
@@ -121,7 +111,7 @@ def _plots(models_dir: Path, name: str, entry: dict[str, Any]) -> list[str]:
         fig.savefig(buffer, format="png", metadata={"Software": None})
         plt.close(fig)
         rel = f"{PLOTS_DIR}/{name}_{kind}_quality.png"
-        mf.write_atomic(models_dir / rel, buffer.getvalue())
+        atomic_write(models_dir / rel, buffer.getvalue())
         written.append(rel)
     return written
 
@@ -158,9 +148,9 @@ def _model_section(name: str, entry: dict[str, Any], plots: list[str]) -> list[s
         if precision == "mixed" and v.get("float_layers"):
             note = (note + "; " if note else "") + f"{len(v['float_layers'])} layer(s) in float"
         rows.append([
-            precision, status, _bytes(v.get("bytes") or v.get("bytes_produced")), _num(v.get("ratio_to_fp32"), 2),
+            precision, status, human_bytes(v.get("bytes") or v.get("bytes_produced")), _num(v.get("ratio_to_fp32"), 2),
             _num(lat.get("p50_1t")), _num(lat.get("p95_1t")), _num(lat.get("p50_all")), _num(lat.get("p95_all")),
-            _bytes(v.get("peak_memory_bytes")), _num(_metric_of(v, mname), 4), _num(v.get("metric_delta"), 4),
+            human_bytes(v.get("peak_memory_bytes")), _num(_metric_of(v, mname), 4), _num(v.get("metric_delta"), 4),
             _num(agree.get("top1")), _num(agree.get("max_abs_error"), 4), _num(agree.get("cosine"), 4), note,
         ])
     all_t = f"{int(threads)}t" if threads else "all"
@@ -220,7 +210,7 @@ def _model_section(name: str, entry: dict[str, Any], plots: list[str]) -> list[s
         out += [
             f"Build: {build.get('finished')}, wall time {build.get('wall_time_s')} s ({stages}); seed {build.get('seed')}; "
             f"on {machine.get('cpu_model', '?')} ({machine.get('arch', '?')}, {machine.get('cores_usable', '?')} usable "
-            f"cores, {_bytes(machine.get('ram_bytes'))} RAM); "
+            f"cores, {human_bytes(machine.get('ram_bytes'))} RAM); "
             + ", ".join(f"{k} {v}" for k, v in versions.items()),
             "",
         ]
@@ -335,6 +325,6 @@ def write_all(models_dir: Path, manifest: dict[str, Any] | None = None) -> list[
         except Exception as exc:  # noqa: BLE001 - a plot must not cost the report
             logger.warning("plots for %s failed: %s", name, exc)
             plots[name] = []
-    mf.write_atomic(models_dir / REPORT_NAME, render(manifest, plots))
-    mf.write_atomic(models_dir / NOTICE_NAME, notice(manifest))
+    atomic_write(models_dir / REPORT_NAME, render(manifest, plots))
+    atomic_write(models_dir / NOTICE_NAME, notice(manifest))
     return [models_dir / REPORT_NAME, models_dir / NOTICE_NAME] + [models_dir / p for ps in plots.values() for p in ps]

@@ -44,7 +44,7 @@ from PySide6.QtWidgets import (
 )
 
 from assistant import APP_NAME, __version__
-from assistant.core import paths
+from assistant.core import fileio, paths
 from assistant.core.catalog import PRECISION_WORDS, PRECISIONS, Catalog, ModelInfo
 from assistant.ui.session import LIVE_MODELS, SessionState
 from assistant.ui.theme import current_colors
@@ -125,12 +125,7 @@ def collect_hardware() -> list[str]:
 
 # -- formatting ------------------------------------------------------------------------------------
 def human_bytes(n: int | None) -> str:
-    if not n:
-        return "\u2013"
-    for unit, size in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
-        if n >= size:
-            return f"{n / size:.1f} {unit}"
-    return f"{n} B"
+    return fileio.human_bytes(n, none="\u2013")
 
 
 def is_fraction_metric(info: ModelInfo) -> bool:
