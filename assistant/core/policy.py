@@ -102,8 +102,10 @@ def rank(info: ModelInfo, profile: HardwareProfile, calibration: dict[str, float
         # No int8 dot-product unit: int8 weights still cut memory traffic; take the integer
         # variant the factory measured fastest (full int8 is not always faster than dynamic).
         order = sorted(integer, key=latency) + floats
-        arch = "SIMD" if not profile.cpu_flags else ("AVX2" if "avx2" in profile.cpu_flags else "NEON" if "asimd" in profile.cpu_flags else "basic SIMD")
-        why = f"no int8 dot-product unit ({arch} only); {order[0]} measured fastest of the integer variants"
+        flags = profile.cpu_flags
+        simd = next((word for flag, word in (("avx2", "AVX2"), ("avx", "AVX"), ("asimd", "NEON"), ("sse4_2", "SSE4.2"))
+                     if flag in flags), "basic SIMD")
+        why = f"no int8 dot-product unit ({simd} only); {order[0]} was the fastest integer variant in the factory's measurements"
     else:
         order = floats
         why = "no integer variant keeps quality"
