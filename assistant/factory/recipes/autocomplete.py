@@ -7,8 +7,9 @@ Conversations, not messages, are split into train/validation/test (80/10/10, see
 conversation is seen in training.
 
 Training is sequence-wise (every position of a chunk of N tokens is a target, sampled softmax with 1024
-log-uniform negatives, output bias initialised to the log unigram distribution, Adam with cosine decay,
-best validation checkpoint); the shipped model is the same weights in a batch-1 graph with
+log-uniform negatives, output bias initialised to the log unigram distribution, dropout 0.2 on the
+embeddings and LSTM outputs (without it the model reached perplexity 55 on training positions and 82 on
+test ones), Adam with cosine decay, best validation checkpoint); the shipped model is the same weights in a batch-1 graph with
 `unroll=True` that reads the last N tokens, left-padded with <pad>=0 (masked, so padding is exactly "no
 token"), and returns log-probabilities over the vocabulary. Log-probabilities rather than probabilities
 because int8 softmax outputs have a fixed 1/256 step that flattens every word below 0.4 % to zero, which
@@ -65,7 +66,7 @@ from assistant.factory.recipes.base import MetricSpec, PredictFn, PreparedData, 
 logger = logging.getLogger(__name__)
 
 CONTEXT = 12  # tokens the model reads
-TRAINING_VERSION = 2  # bump when train() changes: cached weights of other versions are not reused
+TRAINING_VERSION = 3  # bump when train() changes: cached weights of other versions are not reused
 SPLIT = (0.8, 0.1, 0.1)
 
 
@@ -83,12 +84,15 @@ class Sizes:
     ksr_messages: int
     val_chunks: int
     lexicon_min_count: int
+    dropout: float  # on the embeddings and on the LSTM outputs, training only
 
 
-FULL = Sizes(vocab=10_000, embed=96, hidden=192, project=96, conversations=None, epochs=5, batch=256,
-             sampled=1024, eval_positions=5000, ksr_messages=300, val_chunks=4000, lexicon_min_count=2)
+FULL = Sizes(vocab=10_000, embed=128, hidden=192, project=128, conversations=None, epochs=5, batch=256,
+             sampled=1024, eval_positions=10_000, ksr_messages=400, val_chunks=4000, lexicon_min_count=2,
+             dropout=0.2)
 QUICK = Sizes(vocab=1500, embed=16, hidden=32, project=16, conversations=150, epochs=1, batch=128,
-              sampled=128, eval_positions=300, ksr_messages=20, val_chunks=200, lexicon_min_count=1)
+              sampled=128, eval_positions=300, ksr_messages=20, val_chunks=200, lexicon_min_count=1,
+              dropout=0.0)
 
 
 @dataclass
@@ -411,7 +415,13 @@ class AutocompleteRecipe(Recipe):
         proj = layers.Dense(sizes.project, name="project")
         out = layers.Dense(vocab_size, name="output")
         inp = keras.Input((None,), dtype="int32")
-        seq = keras.Model(inp, proj(lstm(emb(inp))), name="autocomplete_train")
+        x = emb(inp)
+        if sizes.dropout:
+            x = layers.Dropout(sizes.dropout)(x)
+        x = lstm(x)
+        if sizes.dropout:
+            x = layers.Dropout(sizes.dropout)(x)
+        seq = keras.Model(inp, proj(x), name="autocomplete_train")
         out.build((None, sizes.project))
         return seq, out, (emb, lstm, proj)
 
