@@ -41,7 +41,6 @@ import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +60,14 @@ from assistant.core.text.autocomplete import (
     token_ids,
 )
 from assistant.core.text.vocab import PAD, PAD_ID, UNK, UNK_ID, Vocab, model_tokens
-from assistant.factory.recipes.base import MetricSpec, PredictFn, PreparedData, Recipe, TensorSpec
+from assistant.factory.recipes.base import (
+    MetricSpec,
+    PredictFn,
+    PreparedData,
+    Recipe,
+    TensorSpec,
+    package_version,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -121,13 +127,6 @@ class AutocompleteData:
     def ksr_windows(self) -> np.ndarray:
         rows = [context_window(m.ids[:j], CONTEXT)[0] for m in self.ksr for j in range(1, len(m.ids))]
         return np.stack(rows).astype(np.int32) if rows else np.zeros((0, CONTEXT), np.int32)
-
-
-def _version(dist: str) -> str:
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return "not installed"
 
 
 def dataset_path() -> Path:
@@ -319,7 +318,7 @@ class AutocompleteRecipe(Recipe):
                     f"dense {FULL.project} -> dense {FULL.vocab} -> log-softmax")
     metric = MetricSpec("top3", higher_is_better=True, tolerance=0.005)
     sources = [
-        {"name": "chitchat-dataset", "version": _version("chitchat-dataset"), "license": "MIT",
+        {"name": "chitchat-dataset", "version": package_version("chitchat-dataset"), "license": "MIT",
          "use": "training and test data (messages of 7,168 casual chats)"},
     ]
     stateful = False
@@ -372,7 +371,7 @@ class AutocompleteRecipe(Recipe):
         oov = {name: float(np.mean([i == UNK_ID for m in ms for i in m.ids[1:]])) if ms else 0.0
                for name, ms in enc.items()}
         summary = {
-            "dataset": f"chitchat-dataset {_version('chitchat-dataset')}",
+            "dataset": f"chitchat-dataset {package_version('chitchat-dataset')}",
             "conversations": {name: int(len(idx)) for name, idx in split.items()},
             "messages": {name: len(ms) for name, ms in enc.items()},
             "tokens": n_tokens,

@@ -11,10 +11,20 @@ from __future__ import annotations
 import abc
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+
+def package_version(dist: str) -> str:
+    """Installed version of a data/weights package, for the manifest's sources and NOTICE."""
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
 
 # predict(inputs) -> outputs. `inputs` is one batched array per model input (batch first); the
 # pipeline runs a TFLite variant or the Keras model behind it and returns one batched array per output.

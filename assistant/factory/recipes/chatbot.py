@@ -27,7 +27,6 @@ import random
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +35,14 @@ import numpy as np
 from assistant.core import paths
 from assistant.core.text import chatcorpus
 from assistant.core.text.vocab import UNK_ID, Vocab, model_tokens
-from assistant.factory.recipes.base import MetricSpec, PredictFn, PreparedData, Recipe, TensorSpec
+from assistant.factory.recipes.base import (
+    MetricSpec,
+    PredictFn,
+    PreparedData,
+    Recipe,
+    TensorSpec,
+    package_version,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -117,13 +123,6 @@ class ChatbotData:
     y: dict[str, np.ndarray] = field(default_factory=dict)
     threshold: float | None = None
     training: dict[str, Any] = field(default_factory=dict)
-
-
-def _version(dist: str) -> str:
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return "not installed"
 
 
 def _site_file(module: str, *parts: str) -> Path:
@@ -440,7 +439,7 @@ def answers_json(answers: dict[str, list[dict[str, Any]]]) -> str:
                     f"{chatcorpus.HASH_CHARS} hex digits of the SHA-1 of the whitespace-normalised text); the "
                     "app reads the text from the installed package at run time. A string is this project's "
                     "own text (resources/chatbot/smalltalk.json).",
-        "corpus": {"package": chatcorpus.CORPUS_DISTRIBUTION, "version": _version(chatcorpus.CORPUS_DISTRIBUTION),
+        "corpus": {"package": chatcorpus.CORPUS_DISTRIBUTION, "version": package_version(chatcorpus.CORPUS_DISTRIBUTION),
                    "folder": "/".join((chatcorpus.CORPUS_MODULE, *chatcorpus.CORPUS_SUBDIR)),
                    "license": "BSD-3-Clause"},
     }
@@ -663,16 +662,16 @@ class ChatbotRecipe(Recipe):
                     f"{', '.join(map(str, KERNEL_WIDTHS))}) -> global max pool each -> concat -> dense softmax")
     metric = MetricSpec("macro_f1", higher_is_better=True, tolerance=0.005)
     sources = [
-        {"name": "home-assistant-intents", "version": _version("home-assistant-intents"), "license": "Apache-2.0",
+        {"name": "home-assistant-intents", "version": package_version("home-assistant-intents"), "license": "Apache-2.0",
          "use": "training data: command templates (en.json) expanded with hassil"},
-        {"name": "hassil", "version": _version("hassil"), "license": "Apache-2.0",
+        {"name": "hassil", "version": package_version("hassil"), "license": "Apache-2.0",
          "use": "template parser and sampler"},
-        {"name": "chatterbot-corpus", "version": _version("chatterbot-corpus"), "license": "BSD-3-Clause",
+        {"name": "chatterbot-corpus", "version": package_version("chatterbot-corpus"), "license": "BSD-3-Clause",
          "use": "training data and answers: English chit-chat questions",
          "runtime": "the app reads the chit-chat questions and answers from the installed package when the "
                     "chatbot loads; chatbot/answers.json holds only references (file, conversation, turn, "
                     "checksum), no corpus text"},
-        {"name": "chitchat-dataset", "version": _version("chitchat-dataset"), "license": "MIT",
+        {"name": "chitchat-dataset", "version": package_version("chitchat-dataset"), "license": "MIT",
          "use": "training data: casual statements as out-of-scope examples"},
     ]
 
