@@ -27,6 +27,17 @@ def assistant_home(tmp_path_factory, monkeypatch):
     return home
 
 
+def committed_catalog_or_skip(model: str):
+    """The repository's models catalog when it ships `model`, else skip with how to build it."""
+    from assistant.core.catalog import Catalog
+
+    catalog = Catalog.load(REPO / "models")
+    info = catalog.models.get(model)
+    if info is None or not info.shipped():
+        pytest.skip(f"no committed {model} model in models/ (run: python -m assistant.factory build {model})")
+    return catalog
+
+
 def _accuracy(path: Path) -> float:
     from assistant.core.inference.engine import ModelRunner
 

@@ -4,19 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.core import paths
+from tests.conftest import committed_catalog_or_skip
 
 
 @pytest.fixture(scope="session")
 def shipped_models():
     """The repository's models folder when it holds an autocomplete model, else skip."""
-    from assistant.core.catalog import Catalog
-
-    catalog = Catalog.load(paths.bundle_root() / "models")
-    info = catalog.models.get("autocomplete")
-    if info is None or not info.shipped():
-        pytest.skip("no committed autocomplete model in models/ (run: python -m assistant.factory build autocomplete)")
-    return catalog
+    return committed_catalog_or_skip("autocomplete")
 
 
 @pytest.fixture

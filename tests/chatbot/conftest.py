@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.core import paths
+from tests.conftest import committed_catalog_or_skip
 
 
 class FakeClock:
@@ -39,13 +39,7 @@ def skills(clock):
 @pytest.fixture(scope="session")
 def shipped_models():
     """The repository's models folder when it holds a chatbot model, else skip."""
-    from assistant.core.catalog import Catalog
-
-    catalog = Catalog.load(paths.bundle_root() / "models")
-    info = catalog.models.get("chatbot")
-    if info is None or not info.shipped():
-        pytest.skip("no committed chatbot model in models/ (run: python -m assistant.factory build chatbot)")
-    return catalog
+    return committed_catalog_or_skip("chatbot")
 
 
 @pytest.fixture
