@@ -37,6 +37,7 @@ logger = logging.getLogger(__name__)
 
 HISTORY_LIMIT = 300
 SUGGEST_DEBOUNCE_MS = 40
+TIMER_CHECK_MS = 1000  # how often finished timers are looked for
 
 
 class MainWindow(QMainWindow):
@@ -162,6 +163,12 @@ class MainWindow(QMainWindow):
         self._suggest_timer.setSingleShot(True)
         self._suggest_timer.setInterval(SUGGEST_DEBOUNCE_MS)
         self._suggest_timer.timeout.connect(self.request_suggestions)
+        # Timers set by the chatbot's skill run out while nobody asks: the window checks and tells.
+        self._timer_check = QTimer(self)
+        self._timer_check.setInterval(TIMER_CHECK_MS)
+        self._timer_check.timeout.connect(self.check_timers)
+        self._timer_check.start()
+        self._checking_timers = False
 
         # Keyboard order: input -> chips -> send -> settings (chips only take focus by Tab when shown).
         QWidget.setTabOrder(self.input, self.suggestions.chips[0])
@@ -325,6 +332,34 @@ class MainWindow(QMainWindow):
         if not self._pending_replies:
             self.statusBar().clearMessage()
 
+    # -- timers ------------------------------------------------------------------------------------
+    def check_timers(self) -> None:
+        if self._checking_timers:
+            return
+        self._checking_timers = True
+
+        def done(timers) -> None:
+            self._checking_timers = False
+            self.announce_timers(timers)
+
+        def failed(exc: BaseException) -> None:
+            self._checking_timers = False
+            logger.warning("timer check failed: %s", exc)
+
+        self.worker.run(lambda ctx: self.session.due_timers(), success=done, failure=failed, name="timers")
+
+    def announce_timers(self, timers) -> None:
+        """A finished timer becomes an assistant message (kept in the history), a beep and a taskbar alert."""
+        for timer in timers:
+            text = f"Time's up: your {timer.label()} is done."
+            msg = self.history.add("assistant", text, skill="timer")
+            line = ChatLine("assistant", msg.text, msg.created, skill="timer")
+            self.transcript.add(line, follow=True)
+            self.statusBar().showMessage(text, 15_000)
+        if timers:
+            QApplication.beep()
+            QApplication.alert(self)
+
     # -- suggestions -------------------------------------------------------------------------------
     def _schedule_suggestions(self, _text: str = "") -> None:
         self._suggest_timer.start()
@@ -416,6 +451,7 @@ class MainWindow(QMainWindow):
             self._window_settings().setValue("main/geometry", self.saveGeometry())
         except Exception as exc:  # geometry is a nicety
             logger.debug("could not save window geometry: %s", exc)
+        self._timer_check.stop()
         if self._settings_dialog is not None:
             self._settings_dialog.shutdown()
             self._settings_dialog.close()

@@ -114,6 +114,16 @@ class ModelSession:
             raise ModelUnavailable(self._problems.get(AUTOCOMPLETE, "Autocomplete is not loaded."))
         return self.predictor.suggest(text_before_cursor, k=k)
 
+    def due_timers(self) -> list:
+        """Timers that ran out and were not announced yet (marked announced); [] without a chatbot."""
+        if self.chatbot is None:
+            return []
+        try:
+            return list(self.chatbot.skills.timers.due())
+        except Exception as exc:  # a damaged skills database must not break the window
+            logger.warning("could not check the timers: %s", exc)
+            return []
+
     def learn(self, text: str) -> None:
         if self.predictor is not None:
             try:

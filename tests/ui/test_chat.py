@@ -146,3 +146,20 @@ def test_no_model_call_runs_on_the_gui_thread(qtbot, make_window, real_models, m
     assert {"Engine.run", "Chatbot.ask", "Predictor.suggest", "Predictor.learn", "Chatbot.__init__"} <= names
     on_gui = [name for name, main in calls if main]
     assert not on_gui, f"model calls on the GUI thread: {on_gui}"
+
+
+@needs_chatbot
+def test_a_finished_timer_is_announced_once(qtbot, make_window, real_models):
+    window = make_window()
+    reply = send_and_wait(qtbot, window, "set a timer for 2 seconds")
+    assert reply.skill == "timer" or "timer" in reply.text.lower(), reply
+
+    def announced() -> list:
+        return [b for b in window.transcript.bubbles if b.line.text.startswith("Time's up")]
+
+    qtbot.waitUntil(lambda: len(announced()) == 1, timeout=10_000)
+    bubble = announced()[0]
+    assert bubble.line.role == "assistant" and "2 second timer" in bubble.line.text
+    assert window.history.recent(5)[-1].text == bubble.line.text  # kept with the conversation
+    qtbot.wait(2500)  # later checks do not announce it again
+    assert len(announced()) == 1
