@@ -1,7 +1,8 @@
 """`assistant suggest "TEXT"`: next-word suggestions for the text before the cursor.
 
 A trailing space means the last word is finished; without it the last word is completed, unless the
-model is confident it is already a whole word ("how are" -> "you"). The personal layer is read, not
+model is confident it is already a whole word ("how are" -> "you"). `--after` gives the message being
+answered, which the model reads as context (`--after "how are you?" ""` -> "good", "i'm", ...). The personal layer is read, not
 taught: suggesting from the command line never changes what the app has learned.
 """
 
@@ -17,6 +18,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     parser.add_argument("text", nargs="?", default="", help="the text before the cursor (may be empty)")
     parser.add_argument("-k", type=int, default=3, help="how many suggestions (default 3)")
+    parser.add_argument("--after", default="", metavar="MESSAGE",
+                        help="the conversation's previous message (the one being answered)")
     parser.add_argument("--precision", choices=PRECISIONS, help="model variant (default: the policy's choice)")
     parser.add_argument("--no-personal", action="store_true", help="ignore what the app learned from you")
 
@@ -26,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
 
     kwargs = {"personal": None} if args.no_personal else {}
     predictor = Predictor(precision=args.precision, **kwargs)
-    result = predictor.suggest(args.text, k=max(0, args.k))
+    result = predictor.suggest(args.text, k=max(0, args.k), previous=args.after)
     if args.json:
         payload = {"suggestions": result.words, "precision": result.precision, "latency_ms": result.latency_ms,
                    "completing": result.completing}

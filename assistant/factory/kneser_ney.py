@@ -80,10 +80,16 @@ class KneserNeyTrigram:
         return self._level(p2, self.tri_keys, self.tri_counts, (int(u) * self.V + int(v)) * self.V, self.d3)
 
     def history(self, window: Sequence[int], pad_id: int = 0) -> tuple[int, int]:
-        """The (u, v) history of a left-padded context window ending with the latest token."""
+        """The (u, v) history of a left-padded context window ending with the latest token.
+
+        A trigram reads its own message only: ids up to the last <s> (the previous message's tail
+        in the model's window) are dropped and the message starts with <s> <s>, as in fit().
+        """
         ids = [int(i) for i in window if int(i) != pad_id]
-        ids = [self.bos, self.bos, *ids] if not ids or ids[0] == self.bos else ids
-        return ids[-2], ids[-1]
+        if self.bos in ids:
+            last = len(ids) - 1 - ids[::-1].index(self.bos)
+            ids = [self.bos, self.bos, *ids[last + 1 :]]
+        return (ids[-2], ids[-1]) if len(ids) >= 2 else (self.bos, ids[-1] if ids else self.bos)
 
     def log_probs(self, windows: np.ndarray, pad_id: int = 0) -> np.ndarray:
         """Log-probabilities [n, V] for a batch of context windows (same contract as the model)."""

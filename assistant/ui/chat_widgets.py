@@ -184,6 +184,13 @@ class Transcript(QScrollArea):
             QTimer.singleShot(0, self.scroll_to_bottom)
         return bubble
 
+    def last_message(self) -> str:
+        """The text of the newest user or assistant message ("" when there is none): autocomplete's context."""
+        for bubble in reversed(self.bubbles):
+            if bubble.line.role in ("user", "assistant"):
+                return bubble.line.text
+        return ""
+
     def clear(self) -> None:
         for row in self._rows:
             row.setParent(None)

@@ -373,9 +373,10 @@ class MainWindow(QMainWindow):
             return
         before = self.input.text()[: self.input.cursorPosition()]
         self._suggest_for = before
+        previous = self.transcript.last_message()
 
         def op(ctx):
-            return before, self.session.suggest(before, k=3)
+            return before, self.session.suggest(before, k=3, previous=previous)
 
         self.worker.run(op, success=self._on_suggestions, failure=lambda exc: self._on_suggest_failed(before, exc),
                         key="suggest", name="autocomplete")

@@ -109,10 +109,10 @@ class ModelSession:
             raise ModelUnavailable(self._problems.get(CHATBOT, "The chatbot is not loaded."))
         return self.chatbot.ask(text)
 
-    def suggest(self, text_before_cursor: str, k: int = 3):
+    def suggest(self, text_before_cursor: str, k: int = 3, previous: str = ""):
         if self.predictor is None:
             raise ModelUnavailable(self._problems.get(AUTOCOMPLETE, "Autocomplete is not loaded."))
-        return self.predictor.suggest(text_before_cursor, k=k)
+        return self.predictor.suggest(text_before_cursor, k=k, previous=previous)
 
     def due_timers(self) -> list:
         """Timers that ran out and were not announced yet (marked announced); [] without a chatbot."""

@@ -40,3 +40,11 @@ def test_without_model(tmp_path, monkeypatch, capsys):
     assert data["suggestions"] == [] and "error" in data
     assert main(["suggest", "how are"]) == 1
     assert "no suggestions" in capsys.readouterr().out
+
+
+def test_after_gives_the_message_being_answered(shipped_models, capsys):
+    assert main(["suggest", "", "--json", "--no-personal"]) == 0
+    alone = json.loads(capsys.readouterr().out)["suggestions"]
+    assert main(["suggest", "", "--after", "How are you doing today?", "--json", "--no-personal"]) == 0
+    reply = json.loads(capsys.readouterr().out)["suggestions"]
+    assert len(reply) == 3 and reply != alone

@@ -57,5 +57,8 @@ def test_history_of_windows(kn):
     assert kn.history([0, 0, 0, BOS]) == (BOS, BOS)
     assert kn.history([0, 0, BOS, 3]) == (BOS, 3)
     assert kn.history([3, 4, 5, 6]) == (5, 6)
+    # the previous message's tail before <s> is not part of a trigram's history
+    assert kn.history([3, 4, 5, BOS]) == (BOS, BOS)
+    assert kn.history([BOS, 4, 5, BOS, 6]) == (BOS, 6)
     lp = kn.log_probs(np.array([[0, 0, BOS, 3]]))
     assert np.exp(lp[0]).sum() == pytest.approx(1.0, abs=1e-6)

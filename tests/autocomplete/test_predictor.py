@@ -71,6 +71,24 @@ def test_any_text_gives_a_valid_answer(predictor, text):
     assert s.precision and s.latency_ms >= 0
 
 
+@pytest.mark.parametrize("previous", ["", "?!", "привет как дела", HUGE, "\x00"], ids=range(5))
+def test_any_previous_message_gives_a_valid_answer(predictor, previous):
+    for text in ("", "how are", HUGE[:300]):
+        s = predictor.suggest(text, previous=previous)
+        assert s.error is None and len(s.words) == 3 and all(isinstance(w, str) and w for w in s.words)
+
+
+def test_previous_message_is_context(predictor):
+    """The reply to a question starts differently from a message that opens a conversation."""
+    alone = predictor.suggest("").words
+    reply = predictor.suggest("", previous="How are you doing today?").words
+    assert reply != alone and {"I'm", "Good", "Great", "Pretty", "Not", "Fine"} & set(reply), reply
+    assert {"Thanks", "Bye"} & set(predictor.suggest("", previous="Have a good night!").words)
+    assert {"Yes", "No"} <= set(predictor.suggest("", previous="Do you like pizza?", k=5).words)
+    # the previous message never leaks into this message's casing or completion
+    assert predictor.suggest("see you tomo", previous="bye!").words[0] == "tomorrow"
+
+
 def test_sentence_starters_for_text_without_words(predictor):
     for text in ("", "?!...", "😀😀 "):
         assert len(predictor.suggest(text).words) == 3

@@ -148,6 +148,27 @@ def test_no_model_call_runs_on_the_gui_thread(qtbot, make_window, real_models, m
     assert not on_gui, f"model calls on the GUI thread: {on_gui}"
 
 
+@needs_models
+def test_suggestions_read_the_last_message_of_the_chat(qtbot, make_window, real_models, monkeypatch):
+    window = make_window()
+    seen: list[str] = []
+    suggest = window.session.suggest
+
+    def spy(text, k=3, previous=""):
+        seen.append(previous)
+        return suggest(text, k=k, previous=previous)
+
+    monkeypatch.setattr(window.session, "suggest", spy)
+    window.show_system_message("a notice is not part of the conversation")
+    assert window.transcript.last_message() == ""
+    reply = send_and_wait(qtbot, window, "how are you?")
+    assert window.transcript.last_message() == reply.text
+    seen.clear()
+    qtbot.keyClicks(window.input, "i ")
+    wait_suggestions(qtbot, window)
+    assert seen and seen[-1] == reply.text
+
+
 @needs_chatbot
 def test_a_finished_timer_is_announced_once(qtbot, make_window, real_models):
     window = make_window()

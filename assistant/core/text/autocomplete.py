@@ -5,6 +5,12 @@ next-word predictions; inside a word they complete the typed prefix: the model's
 filtered by the prefix, and rare words the model only knows as <unk> come from the lexicon (the full
 training-word frequency list), each getting its frequency share of the model's <unk> probability.
 
+The model also reads the end of the previous message of the conversation (`previous=`: in the app the
+last line of the chat, from either side): "how are you?" makes "good" and "fine" likely first words of
+the reply. The window is the last PREVIOUS_TOKENS ids of that message (with its <s> when short), then
+<s> and the message being typed; without a previous message it starts at <s>, as in training, where
+the previous message was left out of a quarter of the examples for that reason.
+
 Punctuation, numbers and <unk> are never suggested: typing "." costs one key and so does accepting it,
 so a punctuation chip saves nothing and takes a slot from a word.
 
@@ -50,6 +56,7 @@ _PARTIAL_RE = re.compile(r"\w[\w'’]*$")
 _LETTER_RE = re.compile(r"[^\W\d_]")
 _CACHE_SIZE = 16
 CONTEXT_WORDS_FOR_START = 64  # no letter in the last tokens: a new message, capitalise
+PREVIOUS_TOKENS = 8  # ids of the previous message that precede a message's <s> in the model's window
 
 
 def is_word(token: str) -> bool:
@@ -72,6 +79,14 @@ def context_window(ids: Sequence[int], length: int) -> np.ndarray:
     if tail:
         out[0, length - len(tail):] = tail
     return out
+
+
+def conversation_ids(previous: Sequence[int], ids: Sequence[int]) -> list[int]:
+    """The ids the model reads: the tail of the previous message's ids (<s> first), then this message's.
+
+    The factory builds its training, test and calibration windows with this function too.
+    """
+    return [*list(previous)[-PREVIOUS_TOKENS:], *ids] if previous else list(ids)
 
 
 def log_softmax_to_probs(row: np.ndarray) -> np.ndarray:
@@ -350,8 +365,18 @@ class Predictor:
             logger.exception("personal layer failed; suggesting from the model only")
             return {}, 0.0
 
-    def context(self, text_before_cursor: str) -> Context:
-        """Split the text into the context (tokens and ids, <s> first) and the partial word at the cursor."""
+    def message_ids(self, text: str) -> list[int]:
+        """<s> and the ids of a whole message (the `previous` message of a conversation)."""
+        text = text if isinstance(text, str) else str(text or "")
+        tokens = model_tokens(text[-TEXT_TAIL_CHARS:])
+        return [BOS_ID, *self._ids(tokens)] if tokens and self.ranker is not None else []
+
+    def context(self, text_before_cursor: str, previous: str = "") -> Context:
+        """Split the text into the context (tokens and ids, <s> first) and the partial word at the cursor.
+
+        `previous` (the conversation's last message) goes before <s> in the ids; the tokens are this
+        message's only, so capitalisation and the personal layer look at what is being typed.
+        """
         text = text_before_cursor if isinstance(text_before_cursor, str) else str(text_before_cursor or "")
         cut = len(text) > TEXT_TAIL_CHARS
         if cut:
@@ -363,13 +388,18 @@ class Predictor:
         if cut and tokens:
             tokens = tokens[1:]  # the first token of a cut text may be a fragment
         ids = ([] if cut else [BOS_ID]) + (self._ids(tokens) if self.ranker is not None else [])
+        if not cut and previous:
+            ids = conversation_ids(self.message_ids(previous), ids)
         return Context(context_text, tokens, ids, partial)
 
-    def suggest(self, text_before_cursor: str, k: int = 3) -> Suggestions:
-        """Top-k words for the cursor position (see the module docstring)."""
+    def suggest(self, text_before_cursor: str, k: int = 3, previous: str = "") -> Suggestions:
+        """Top-k words for the cursor position (see the module docstring).
+
+        `previous` is the last message of the conversation (either side), or "" when there is none.
+        """
         from assistant.core.inference.engine import EngineError
 
-        ctx = self.context(text_before_cursor)
+        ctx = self.context(text_before_cursor, previous)
         partial, tokens, ids = ctx.partial, ctx.tokens, ctx.ids
         if self.engine is None or self.ranker is None:
             return Suggestions([], "", 0.0, partial, self.error or "autocomplete is unavailable")

@@ -20,6 +20,11 @@ def normalise(text: str) -> str:
     return text.lower()
 
 
+def split_cased(text: str) -> list[str]:
+    """The tokens split_words finds, with their casing kept (the factory learns "Monday", "English")."""
+    return _TOKEN_RE.findall(unicodedata.normalize("NFKC", text).replace("’", "'"))
+
+
 def split_words(text: str, keep_tail: bool = True) -> list[str]:
     """Tokens of `text`. Huge texts are cut to MAX_TEXT_CHARS (the tail when keep_tail, else the head)."""
     if len(text) > MAX_TEXT_CHARS:
