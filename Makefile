@@ -13,6 +13,7 @@ lint:
 	@scripts/setup.sh test
 	.venv/bin/ruff check assistant tests scripts
 	.venv/bin/lint-imports
+	.venv/bin/mypy assistant/core
 
 # Rebuild every model in every precision, with the analysis report (long: see models/REPORT.md).
 models:

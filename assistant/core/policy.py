@@ -89,9 +89,9 @@ def rank(info: ModelInfo, profile: HardwareProfile, calibration: dict[str, float
 
     int8_feature = profile.int8_accel
     small_machine = profile.ram_bytes and profile.ram_bytes < LOW_MEMORY_BYTES
-    integer = [p for p in ("int8", "mixed", "dynamic") if p in good]
+    integer: list[str] = [p for p in ("int8", "mixed", "dynamic") if p in good]
     # fp16 weights are de-quantized on CPUs: same speed as fp32, only smaller on disk.
-    floats = [p for p in ("fp32", "fp16") if p in good]
+    floats: list[str] = [p for p in ("fp32", "fp16") if p in good]
     if small_machine:
         order = sorted(good, key=lambda p: info.variants[p].bytes)
         why = f"smallest variant that keeps quality; only {profile.ram_bytes / 1024**3:.1f} GB RAM"
@@ -170,6 +170,8 @@ def calibrate(catalog: Catalog, profile: HardwareProfile, runs: int = 30, progre
         if progress:
             progress(i, len(jobs), f"{model} {precision}")
         path = catalog.model(model).variants[precision].path
+        if path is None:  # checked above; a variant without a file cannot be timed
+            continue
         stats = time_runner(path, num_threads=1, runs=runs, warmup=5)
         times.setdefault(model, {})[precision] = stats.p50_ms
     if progress:

@@ -82,7 +82,7 @@ def installed_version() -> str | None:
 
 def read_conversations(path: Path) -> list[list[Any] | str]:
     """The `conversations` list of one corpus file (each a list of turns). Raises CorpusError."""
-    import yaml
+    import yaml  # type: ignore[import-untyped]  # no stubs needed for safe_load
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: ~15x faster, same result
     try:
