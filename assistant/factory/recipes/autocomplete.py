@@ -21,6 +21,10 @@ Full softmax was tried instead of the sampled one (measured on this data, 2 epoc
 positions): the same validation perplexity after one epoch (104.3 vs 104.1) at 3.3x the time per step,
 and half an epoch of full-softmax fine-tuning after sampled training moved top-3 by +0.06 points.
 
+A wider LSTM was tried too: hidden 224 (dropout 0.25, 6-epoch cosine) reached top-3 33.71 % against
+33.47 % for 192 on the same 20,000 test positions, but took 0.88-0.94 ms per int8 call against 0.64-0.68
+ms in the same A/B run (one thread), too close to the 1 ms budget for +0.24 points.
+
 Weight tying was tried and dropped: the converter keeps one float matrix for the tied embedding and
 output layer but two int8 copies in quantized variants (int8 at 45 % of fp32 bytes instead of 27 %).
 
