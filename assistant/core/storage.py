@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from assistant.core import paths
@@ -45,3 +48,18 @@ def _connect(path: Path, schema: str) -> sqlite3.Connection:
     if schema:
         conn.executescript(schema)
     return conn
+
+
+class Store:
+    """A set of tables on a shared connection: subclasses set SCHEMA; writes take `_lock`.
+
+    `clock` (seconds since the epoch) is injectable for tests.
+    """
+
+    SCHEMA = ""
+
+    def __init__(self, conn: sqlite3.Connection, clock: Callable[[], float] = time.time):
+        self.conn = conn
+        self.clock = clock
+        self._lock = threading.Lock()
+        conn.executescript(self.SCHEMA)

@@ -4,12 +4,9 @@ sentence by rules (the model only says which of those the user wants)."""
 from __future__ import annotations
 
 import re
-import sqlite3
-import threading
-import time
-from collections.abc import Callable
 
 from assistant.core.skills.text import clean_command
+from assistant.core.storage import Store
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS list_items (
@@ -41,12 +38,8 @@ def list_title(name: str) -> str:
     return f"{name} list"
 
 
-class ListStore:
-    def __init__(self, conn: sqlite3.Connection, clock: Callable[[], float] = time.time):
-        self.conn = conn
-        self.clock = clock
-        self._lock = threading.Lock()
-        conn.executescript(SCHEMA)
+class ListStore(Store):
+    SCHEMA = SCHEMA
 
     def items(self, list_name: str) -> list[str]:
         rows = self.conn.execute("SELECT item FROM list_items WHERE list = ? ORDER BY id", (list_name,)).fetchall()

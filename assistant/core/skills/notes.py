@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import re
-import sqlite3
-import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from assistant.core.skills.text import clean_command
+from assistant.core.storage import Store
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS notes (
@@ -29,12 +27,8 @@ class Note:
     created: float
 
 
-class NoteStore:
-    def __init__(self, conn: sqlite3.Connection, clock: Callable[[], float] = time.time):
-        self.conn = conn
-        self.clock = clock
-        self._lock = threading.Lock()
-        conn.executescript(SCHEMA)
+class NoteStore(Store):
+    SCHEMA = SCHEMA
 
     def add(self, text: str) -> Note:
         now = self.clock()

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import logging
 import re
-import sqlite3
-import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from assistant.core.skills.numbers import format_duration, parse_duration, words_to_digits
+from assistant.core.storage import Store
 
 logger = logging.getLogger(__name__)
 
@@ -51,14 +49,10 @@ def _short(seconds: float) -> str:
     return re.sub(r"(\w+)s\b", r"\1", format_duration(seconds))
 
 
-class TimerStore:
+class TimerStore(Store):
     """CRUD over the timers table. `clock` is injectable for tests (seconds since the epoch)."""
 
-    def __init__(self, conn: sqlite3.Connection, clock: Callable[[], float] = time.time):
-        self.conn = conn
-        self.clock = clock
-        self._lock = threading.Lock()
-        conn.executescript(SCHEMA)
+    SCHEMA = SCHEMA
 
     def _rows(self, where: str, args: tuple = ()) -> list[Timer]:
         rows = self.conn.execute(
