@@ -87,9 +87,9 @@ class KneserNeyTrigram:
         """
         ids = [int(i) for i in window if int(i) != pad_id]
         if self.bos in ids:
-            last = len(ids) - 1 - ids[::-1].index(self.bos)
-            ids = [self.bos, self.bos, *ids[last + 1 :]]
-        return (ids[-2], ids[-1]) if len(ids) >= 2 else (self.bos, ids[-1] if ids else self.bos)
+            ids = ids[len(ids) - ids[::-1].index(self.bos) :]
+        history = [self.bos, self.bos, *ids]
+        return history[-2], history[-1]
 
     def log_probs(self, windows: np.ndarray, pad_id: int = 0) -> np.ndarray:
         """Log-probabilities [n, V] for a batch of context windows (same contract as the model)."""
