@@ -279,6 +279,7 @@ class Predictor:
 
         self._lock = threading.RLock()
         self._cache: OrderedDict[tuple[int, ...], np.ndarray] = OrderedDict()
+        self._previous: tuple[str, list[int]] = ("", [])  # the last previous message and its ids
         self.error: str | None = None
         self.engine: Engine | None = None
         self.ranker: SuggestionRanker | None = None
@@ -366,10 +367,19 @@ class Predictor:
             return {}, 0.0
 
     def message_ids(self, text: str) -> list[int]:
-        """<s> and the ids of a whole message (the `previous` message of a conversation)."""
+        """<s> and the ids of a whole message (the `previous` message of a conversation).
+
+        The previous message stays the same while the user types, so its ids are kept (splitting a
+        long one again on every keystroke cost 0.3 ms).
+        """
         text = text if isinstance(text, str) else str(text or "")
+        seen, ids = self._previous
+        if text == seen:
+            return ids
         tokens = model_tokens(text[-TEXT_TAIL_CHARS:])
-        return [BOS_ID, *self._ids(tokens)] if tokens and self.ranker is not None else []
+        ids = [BOS_ID, *self._ids(tokens)] if tokens and self.ranker is not None else []
+        self._previous = (text, ids)
+        return ids
 
     def context(self, text_before_cursor: str, previous: str = "") -> Context:
         """Split the text into the context (tokens and ids, <s> first) and the partial word at the cursor.
