@@ -2,8 +2,8 @@
 
 A trailing space means the last word is finished; without it the last word is completed, unless the
 model is confident it is already a whole word ("how are" -> "you"). `--after` gives the message being
-answered, which the model reads as context (`--after "how are you?" ""` -> "good", "i'm", ...). The personal layer is read, not
-taught: suggesting from the command line never changes what the app has learned.
+answered, which the model reads as context (`"" --after "how are you?"` -> I, I'm, Good). The personal
+layer is read, not taught: suggesting from the command line never changes what the app has learned.
 """
 
 from __future__ import annotations
