@@ -69,9 +69,13 @@ def test_benchmark_runs_in_background_without_stalling_and_updates_table(qtbot, 
 
     def measure(path, runs=200, warmup=20):
         threads.append(threading.current_thread() is threading.main_thread())
-        # The fixture model is tiny: time 40x more calls so each variant takes about a second, like
-        # real models; run on the GUI thread, that would freeze the window for a second per variant.
-        return real(path, runs * 40, warmup)
+        # The fixture model is tiny: repeat the measurement for 0.6 s per variant on any machine, like
+        # real models; run on the GUI thread, that would freeze the window for 0.6 s per variant.
+        deadline = time.perf_counter() + 0.6
+        result = real(path, runs, warmup)
+        while time.perf_counter() < deadline:
+            result = real(path, runs, warmup)
+        return result
 
     monkeypatch.setattr(bench, "measure_variant", measure)
     window = make_window()
