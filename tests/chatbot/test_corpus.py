@@ -27,8 +27,7 @@ def _corpus_texts() -> set[str]:
     texts = set()
     for path in chatcorpus.corpus_dir().glob("*.yml"):
         for conv in chatcorpus.read_conversations(path):
-            if isinstance(conv, list):
-                texts.update(chatcorpus.turn_text(t) for t in conv)
+            texts.update(chatcorpus.turn_text(t) for t in conv)
     return texts
 
 
@@ -117,6 +116,25 @@ def test_resolve_moved_changed_and_own_texts(tmp_path, caplog):
     ]}
     messages = " ".join(r.getMessage() for r in caplog.records)
     assert "3 chit-chat texts were not found" in messages and "found at another place" in messages
+
+
+def test_conversation_written_as_one_string_has_no_turns(tmp_path):
+    """trivia.yml #13 (1.3.3) is one string: read turn by turn it gave a one-letter question "I" with
+    one-letter answers. It reads as empty, and the conversations after it keep their indices."""
+    folder = _fake_corpus(tmp_path / "english", {"trivia.yml": [
+        ["Who wrote Hamlet?", "Shakespeare."],
+        "In a game of bingo, which number is two little ducks? - '22'",
+        ["What is the capital of France?", "Paris."],
+    ]})
+    convs = chatcorpus.read_conversations(folder / "trivia.yml")
+    assert convs[1] == [] and convs[2][0] == "What is the capital of France?"
+
+
+def test_no_shipped_question_is_a_single_character(shipped_models):
+    pytest.importorskip("chatterbot_corpus")
+    doc, _raw = _shipped_doc(shipped_models)
+    questions = [e["q"] for entries in chatcorpus.resolve_answers(doc).values() for e in entries]
+    assert questions and not [q for q in questions if len(q.strip()) < 2]
 
 
 def test_other_corpus_version_is_logged(tmp_path, caplog):

@@ -80,7 +80,7 @@ def installed_version() -> str | None:
         return None
 
 
-def read_conversations(path: Path) -> list[list[Any] | str]:
+def read_conversations(path: Path) -> list[list[Any]]:
     """The `conversations` list of one corpus file (each a list of turns). Raises CorpusError."""
     import yaml  # type: ignore[import-untyped]  # no stubs needed for safe_load
 
@@ -92,14 +92,14 @@ def read_conversations(path: Path) -> list[list[Any] | str]:
     conversations = doc.get("conversations") if isinstance(doc, dict) else None
     if not isinstance(conversations, list):
         raise CorpusError(f"{path.name} of {CORPUS_DISTRIBUTION} has no conversations list")
-    # A conversation written as one string (trivia.yml #13 in 1.3.3) is kept as it is: the factory reads
-    # its turns as the string's characters, as the shipped model was trained, and references index them.
-    return [conv if isinstance(conv, (list, str)) else [] for conv in conversations]
+    # A conversation that is not a list of turns (trivia.yml #13 in 1.3.3 is one string holding question
+    # and answer) reads as an empty one: it has no turns to use, and the others keep their indices.
+    return [conv if isinstance(conv, list) else [] for conv in conversations]
 
 
 @dataclass
 class _File:
-    conversations: list[list[Any] | str]
+    conversations: list[list[Any]]
     by_hash: dict[str, str] | None = None  # built on the first checksum mismatch
 
     def text_at(self, conversation: int, turn: int) -> str | None:
