@@ -166,6 +166,20 @@ def format_agreement(agreement: dict[str, float], precision: str) -> str:
     return "\u2013"
 
 
+def tick_label_format(lo: float, hi: float, ticks: int) -> str:
+    """printf format with just enough decimals to tell neighbouring ticks apart.
+
+    A fixed "%.3g" printed 34.65 and 34.70 both as "34.7" when the precisions' quality is that close.
+    """
+    step = (hi - lo) / max(1, ticks - 1)
+    if step <= 0:
+        return "%.3g"
+    for decimals in range(7):
+        if abs(round(step, decimals) - step) <= step * 1e-6:
+            return f"%.{decimals}f"
+    return "%.3g"
+
+
 def latency_of(info: ModelInfo, precision: str, bench: BenchInfo) -> tuple[float | None, str]:
     """p50 at one thread: this machine's last bench if there is one, else the factory's number."""
     row = bench.rows.get((info.name, precision))
@@ -414,7 +428,7 @@ class ModelPanel(QWidget):
             axis.setTitleBrush(QColor(colors["muted"]))
             axis.setGridLineColor(QColor(colors["border"]))
             axis.setLinePenColor(QColor(colors["border"]))
-            axis.setLabelFormat("%.3g")
+            axis.setLabelFormat(tick_label_format(axis.min(), axis.max(), axis.tickCount()))
         chart.addAxis(axis_x, Qt.AlignmentFlag.AlignBottom)
         chart.addAxis(axis_y, Qt.AlignmentFlag.AlignLeft)
         for series in self.series.values():

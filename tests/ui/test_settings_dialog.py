@@ -6,10 +6,12 @@ import json
 import threading
 import time
 
+import pytest
 from PySide6.QtCore import QElapsedTimer, Qt, QTimer
 from PySide6.QtWidgets import QMessageBox
 
 from assistant.core import paths
+from assistant.ui.settings_dialog import tick_label_format
 
 
 def open_settings(qtbot, window):
@@ -43,6 +45,17 @@ def test_models_page_shows_every_precision_with_measured_facts(qtbot, make_windo
     assert panel.why.text().startswith(f"Active: {decision.precision}")
     assert set(panel.series) == set(rows)  # one chart point per shipped precision
     assert panel.series[decision.precision].markerSize() > panel.series["fp32" if decision.precision != "fp32" else "fp16"].markerSize()
+
+
+@pytest.mark.parametrize(("lo", "hi", "ticks", "labels"), [
+    (34.55, 34.70, 4, ["34.55", "34.60", "34.65", "34.70"]),  # int8/fp32 top-3 within 0.1 pt
+    (0.0, 0.5, 6, ["0.0", "0.1", "0.2", "0.3", "0.4", "0.5"]),
+    (0.0, 0.75, 4, ["0.00", "0.25", "0.50", "0.75"]),
+    (80.0, 95.0, 4, ["80", "85", "90", "95"]),
+])
+def test_chart_tick_labels_are_distinct(lo, hi, ticks, labels):
+    fmt = tick_label_format(lo, hi, ticks)
+    assert [fmt % (lo + i * (hi - lo) / (ticks - 1)) for i in range(ticks)] == labels
 
 
 def test_fixed_precision_is_saved_and_auto_removes_it(qtbot, make_window, models_dir):
