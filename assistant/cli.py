@@ -46,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from assistant.core.logging_setup import setup_logging
+    from assistant.core.appdata.logging_setup import setup_logging
 
     args = build_parser().parse_args(argv)
     setup_logging(verbose=args.verbose)

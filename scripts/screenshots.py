@@ -81,8 +81,8 @@ def shoot(args) -> int:
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
 
-    from assistant.core.logging_setup import setup_logging
-    from assistant.core.settings import load_settings
+    from assistant.core.appdata.logging_setup import setup_logging
+    from assistant.core.appdata.settings import load_settings
     from assistant.ui import theme
     from assistant.ui.app import create_app
     from assistant.ui.main_window import MainWindow

@@ -21,15 +21,15 @@ def assistant_home(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("ASSISTANT_HOME", str(home))
     for var in ("ASSISTANT_CPUINFO", "ASSISTANT_SYSCTL"):
         monkeypatch.delenv(var, raising=False)
-    import assistant.core.policy as policy
+    import assistant.core.inference.hardware as hardware
 
-    monkeypatch.setattr(policy, "_cached_profile", None)
+    monkeypatch.setattr(hardware, "_current", None)
     return home
 
 
 def committed_catalog_or_skip(model: str):
     """The repository's models catalog when it ships `model`, else skip with how to build it."""
-    from assistant.core.catalog import Catalog
+    from assistant.core.inference.catalog import Catalog
 
     catalog = Catalog.load(REPO / "models")
     info = catalog.models.get(model)
@@ -39,7 +39,7 @@ def committed_catalog_or_skip(model: str):
 
 
 def _accuracy(path: Path) -> float:
-    from assistant.core.inference.engine import ModelRunner
+    from assistant.core.inference.runner import ModelRunner
 
     data = np.load(ENGINE_FIXTURES / "digits_heldout.npz")
     probs = ModelRunner(path).run([data["x"]])[0]
@@ -57,7 +57,7 @@ def models_dir(tmp_path, monkeypatch, _digits_quality) -> Path:
 
     Quality is measured on the held-out digits (not invented).
     """
-    from assistant.core.catalog import sha256_file
+    from assistant.core.inference.catalog import sha256_file
 
     out = tmp_path / "models"
     (out / "digits").mkdir(parents=True)

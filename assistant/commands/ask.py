@@ -12,7 +12,7 @@ from assistant.commands.output import fmt, print_json
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from assistant.core.catalog import PRECISIONS
+    from assistant.core.inference.catalog import PRECISIONS
 
     parser.add_argument("text", nargs="?", default="", help="the message (may be empty)")
     parser.add_argument("--precision", choices=PRECISIONS, help="model variant (default: the policy's choice)")

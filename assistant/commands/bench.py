@@ -16,21 +16,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from assistant.core.bench import bench_all, save_results
-    from assistant.core.catalog import Catalog
+    from assistant.core.inference.bench import bench_all, save_results
+    from assistant.core.inference.catalog import Catalog
 
     catalog = Catalog.load()
     progress = _progress_bar() if not args.json and sys.stderr.isatty() else _progress_lines()
     rows = bench_all(catalog, progress=progress, runs=max(5, args.runs), models=args.model or None)
     path = save_results(rows)
     if args.calibrate:
-        from assistant.core.policy import _profile, keeps_quality, save_calibration
+        from assistant.core.inference import calibration
+        from assistant.core.inference.hardware import current_profile
 
-        times: dict[str, dict[str, float]] = {}
-        for r in rows:
-            if r.p50_1t is not None and keeps_quality(catalog.model(r.model), r.precision):
-                times.setdefault(r.model, {})[r.precision] = r.p50_1t
-        save_calibration(_profile(), catalog, times)
+        times = calibration.from_bench(rows, catalog)
+        if times:
+            calibration.save(current_profile(), catalog, times)
     if args.json:
         from dataclasses import asdict
 

@@ -6,6 +6,13 @@ import argparse
 
 from assistant.commands.output import print_json, print_table
 
+EVIDENCE_WORDS = {
+    "calibration": "this machine",
+    "factory": "factory figures",
+    "rule": "hardware rule",
+    "override": "your setting",
+}
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cpuinfo", metavar="FILE", help="detect from a captured /proc/cpuinfo text instead")
@@ -13,9 +20,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from assistant.core.catalog import Catalog
-    from assistant.core.hardware import detect
-    from assistant.core.policy import select_all
+    from assistant.core.inference.catalog import Catalog
+    from assistant.core.inference.hardware import detect
+    from assistant.core.inference.policy import select_all
 
     profile = detect(cpuinfo_path=args.cpuinfo, sysctl_path=args.sysctl)
     catalog = Catalog.load()
@@ -24,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
         print_json({
             "profile": profile.to_dict(),
             "selection": {m: {"precision": d.precision, "reason": d.reason, "ranking": d.ranking,
-                              "source": d.source} for m, d in decisions.items()},
+                              "source": d.source, "evidence": d.evidence()} for m, d in decisions.items()},
             "problems": catalog.problems,
         })
         return 0
@@ -33,7 +40,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {line}")
     print()
     if decisions:
-        print_table(["model", "precision", "reason"], [(m, d.precision or "-", d.reason) for m, d in decisions.items()])
+        print_table(["model", "precision", "decided by", "reason"],
+                    [(m, d.precision or "-", EVIDENCE_WORDS.get(d.source, d.source), d.reason)
+                     for m, d in decisions.items()])
     for problem in catalog.problems:
         print(f"note: {problem}")
     return 0

@@ -12,7 +12,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from assistant.core.catalog import Catalog
+    from assistant.core.inference.catalog import Catalog
 
     catalog = Catalog.load()
     rows = []

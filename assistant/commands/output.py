@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from assistant.core.fileio import human_bytes  # noqa: F401  (re-exported for the subcommands)
+from assistant.core.appdata.fileio import human_bytes  # noqa: F401  (re-exported for the subcommands)
 
 
 def print_json(payload: Any) -> None:

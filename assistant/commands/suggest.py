@@ -14,7 +14,7 @@ from assistant.commands.output import fmt, print_json, print_table
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from assistant.core.catalog import PRECISIONS
+    from assistant.core.inference.catalog import PRECISIONS
 
     parser.add_argument("text", nargs="?", default="", help="the text before the cursor (may be empty)")
     parser.add_argument("-k", type=int, default=3, help="how many suggestions (default 3)")

@@ -45,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _options(args: argparse.Namespace, argv: list[str]):
-    from assistant.core import paths
+    from assistant.core.appdata import paths
     from assistant.factory.pipeline import BuildOptions, command_line, default_work_dir
 
     return BuildOptions(
@@ -144,7 +144,7 @@ def _analyse(args: argparse.Namespace, argv: list[str]) -> int:
 
 
 def _report(args: argparse.Namespace, argv: list[str]) -> int:
-    from assistant.core import paths
+    from assistant.core.appdata import paths
     from assistant.factory import report
 
     models_dir = args.out or paths.models_dir()
@@ -160,7 +160,7 @@ def _report(args: argparse.Namespace, argv: list[str]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from assistant.core.logging_setup import setup_logging
+    from assistant.core.appdata.logging_setup import setup_logging
 
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)

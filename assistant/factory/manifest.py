@@ -19,8 +19,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from assistant.core.catalog import sha256_file  # noqa: F401 - the factory hashes like the app checks
-from assistant.core.fileio import atomic_write
+from assistant.core.appdata.fileio import atomic_write
+from assistant.core.inference.catalog import sha256_file  # noqa: F401 - the factory hashes like the app checks
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ def versions() -> dict[str, str]:
 
 def machine() -> dict[str, Any]:
     """What the numbers were measured on: the hardware profile the precision policy also reads."""
-    from assistant.core import hardware
+    from assistant.core.inference import hardware
 
     profile = hardware.detect().to_dict()
     keys = ("cpu_model", "arch", "os", "os_version", "cores_logical", "cores_usable", "ram_bytes",

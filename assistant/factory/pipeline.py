@@ -32,9 +32,9 @@ from typing import Any
 
 import numpy as np
 
-from assistant.core import paths
-from assistant.core.catalog import PRECISIONS
-from assistant.core.fileio import atomic_write
+from assistant.core.appdata import paths
+from assistant.core.appdata.fileio import atomic_write
+from assistant.core.inference.catalog import PRECISIONS
 from assistant.factory import manifest as mf
 from assistant.factory import recipes
 from assistant.factory.convert import DEFAULT_TIMEOUT_S, Job, JobResult, JobRunner
@@ -185,7 +185,7 @@ def keras_predict(model: Any, batch_size: int = 256) -> Callable[[Sequence[np.nd
 def runner_predict(path: Path, stateful: bool, label: str, progress: bool | None) -> Callable[[Sequence[np.ndarray]], list[np.ndarray]]:
     """Predict with one .tflite variant through the app's own ModelRunner, one sample at a time
     (batch 1, as the app runs it)."""
-    from assistant.core.inference.engine import ModelRunner
+    from assistant.core.inference.runner import ModelRunner
 
     runner = ModelRunner(path, num_threads=1)
 

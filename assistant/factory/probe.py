@@ -3,7 +3,7 @@
 Run as `python -m assistant.factory.probe MODEL.tflite [--inputs X.npz] [--runs N]`; prints one JSON
 object. Memory is the growth of the resident set while loading the variant and running it: on Linux
 the peak (VmHWM) is reset after the interpreter library is imported, elsewhere ru_maxrss is compared
-with its value before loading. Latency comes from assistant.core.bench.measure_variant, the code
+with its value before loading. Latency comes from assistant.core.inference.bench.measure_variant, the code
 behind `assistant bench`, so the report's numbers and the app's agree.
 """
 
@@ -46,8 +46,8 @@ def _reset_peak() -> bool:
 
 def peak_memory_bytes(path: Path, inputs: list[np.ndarray] | None, runs: int = 10) -> tuple[int, str]:
     """Resident-set growth from loading and running the variant, and how it was measured."""
-    from assistant.core.bench import sample_inputs
-    from assistant.core.inference.engine import ModelRunner
+    from assistant.core.inference.bench import sample_inputs
+    from assistant.core.inference.runner import ModelRunner
     from assistant.core.inference.runtime import get_runtime
 
     get_runtime()  # import the interpreter library before the baseline
@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         with np.load(args.inputs) as data:
             inputs = [data[f"input_{i}"] for i in range(len(data.files))]
     memory, method = peak_memory_bytes(args.model, inputs)
-    from assistant.core.bench import measure_variant
+    from assistant.core.inference.bench import measure_variant
 
     latency = measure_variant(args.model, runs=args.runs, warmup=max(5, args.runs // 10))
     json.dump({"peak_memory_bytes": memory, "memory_method": method, "latency_ms": latency}, sys.stdout)

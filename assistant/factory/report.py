@@ -13,8 +13,8 @@ import shlex
 from pathlib import Path
 from typing import Any
 
-from assistant.core.catalog import PRECISION_WORDS, PRECISIONS
-from assistant.core.fileio import atomic_write, human_bytes
+from assistant.core.appdata.fileio import atomic_write, human_bytes
+from assistant.core.inference.catalog import PRECISION_WORDS, PRECISIONS
 from assistant.factory import manifest as mf
 from assistant.factory.verify import MIN_ABS_METRIC_LOSS, MIN_COSINE, MIN_TOP1, TOLERANCE_FACTOR
 
@@ -248,7 +248,7 @@ def render(manifest: dict[str, Any], plots: dict[str, list[str]] | None = None) 
         f"shipped) when its task metric loses more than {limit} against fp32, when its top-1 agreement with "
         f"the float model is below {MIN_TOP1}, or when the cosine of embedding outputs is below {MIN_COSINE}. "
         "**unsupported** means the converter could not produce it (its message is quoted).",
-        "- latency: `assistant.core.bench.measure_variant`, the code behind `assistant bench`: one model call at "
+        "- latency: `assistant.core.inference.bench.measure_variant`, the code behind `assistant bench`: one model call at "
         "batch 1 in LiteRT, p50/p95 in ms at 1 thread and at all usable cores, measured in a process without "
         "TensorFlow. Peak memory: growth of the resident set while loading the variant and running it.",
         "- Δ vs fp32: task metric of the variant minus fp32's (fp32 itself: minus the float Keras model's).",

@@ -11,7 +11,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
 from assistant import APP_ID, APP_NAME, __version__
-from assistant.core.settings import Settings, load_settings
+from assistant.core.appdata.settings import Settings, load_settings
 from assistant.ui import theme
 
 logger = logging.getLogger(__name__)

@@ -1,7 +1,7 @@
 """The main window: the chat, live next-word suggestions and the status of the models.
 
 Every model call goes through the Worker's "models" lane; this class only reacts to results on the
-GUI thread. The chat history lives in SQLite (assistant.core.history) and is reloaded on start.
+GUI thread. The chat history lives in SQLite (assistant.core.appdata.history) and is reloaded on start.
 """
 
 from __future__ import annotations
@@ -25,11 +25,11 @@ from PySide6.QtWidgets import (
 )
 
 from assistant import APP_NAME
-from assistant.core import paths
-from assistant.core.history import ChatHistory
-from assistant.core.settings import Settings, load_settings, save_settings
+from assistant.core.appdata import paths
+from assistant.core.appdata.history import ChatHistory
+from assistant.core.appdata.settings import Settings, load_settings, save_settings
 from assistant.ui.chat_widgets import Banner, ChatLine, ComposerInput, SuggestionBar, Transcript
-from assistant.ui.session import LIVE_MODELS, ModelSession, ModelUnavailable, SessionState
+from assistant.ui.session import AUTOCOMPLETE, LIVE_MODELS, ModelSession, ModelUnavailable, SessionState
 from assistant.ui.theme import app_icon
 from assistant.ui.worker import Worker
 
@@ -47,8 +47,10 @@ class MainWindow(QMainWindow):
     reply_shown = Signal(object)  # ChatLine of the assistant's reply (tests and screenshots wait on it)
     suggestions_shown = Signal(list)
     history_cleared = Signal()
+    calibrated = Signal(object)  # CalibrationRun, or None when every variant was already timed here
 
-    def __init__(self, settings: Settings | None = None, settings_warning: str | None = None):
+    def __init__(self, settings: Settings | None = None, settings_warning: str | None = None,
+                 calibrate_on_start: bool = True):
         super().__init__()
         if settings is None:
             settings, loaded_warning = load_settings()
@@ -68,6 +70,8 @@ class MainWindow(QMainWindow):
         self._suggestions = None  # the last Suggestions shown (its .apply() inserts a word)
         self._pending_replies = 0
         self._settings_dialog = None
+        self._calibrate_on_start = calibrate_on_start
+        self.calibration_task = None
 
         self._build()
         self._build_actions()
@@ -224,6 +228,53 @@ class MainWindow(QMainWindow):
         self._apply_state(state)
         if self.input.text():
             self.request_suggestions()
+        if self._calibrate_on_start:
+            self.start_calibration()
+
+    def start_calibration(self) -> None:
+        """Time, on the bench lane, the variants this machine has no valid timing for (first start, or a
+        model file changed); "Auto" then follows those timings. Never blocks the window."""
+        if not self.settings.use_calibration or self.calibration_task is not None:
+            return
+        catalog = self.session.catalog
+
+        def op(ctx):
+            from assistant.core.inference import calibration
+            from assistant.core.inference.hardware import current_profile
+
+            if catalog is None:
+                return None
+            profile = current_profile()
+            jobs = calibration.pending(catalog, profile)
+            if not jobs:
+                return None
+            return calibration.run(catalog, profile, jobs, progress=ctx.progress, cancel=ctx.cancel)
+
+        self.calibration_task = self.worker.run(op, success=self._on_calibrated, failure=self._on_calibration_failed,
+                                                lane="bench", name="calibrating precisions")
+
+    def _on_calibrated(self, result) -> None:
+        self.calibration_task = None
+        if result is not None and result.times:
+            self.follow_auto()
+        self.calibrated.emit(result)
+
+    def _on_calibration_failed(self, exc: BaseException) -> None:
+        self.calibration_task = None
+        logger.warning("calibration failed; the factory's figures keep deciding: %s", exc)
+        self.calibrated.emit(None)
+
+    def follow_auto(self) -> None:
+        """Re-select every live model that runs on Auto (after new measurements on this machine)."""
+        auto = [m for m in LIVE_MODELS if not self.settings.override_for(m)]
+
+        def op(ctx):
+            state = None
+            for model in auto:
+                state = self.session.set_precision(model, None)
+            return state if state is not None else self.session.state()
+
+        self.worker.run(op, success=self._apply_state, name="following new measurements")
 
     def _on_load_failed(self, exc: BaseException) -> None:
         self.loaded = True
@@ -243,7 +294,7 @@ class MainWindow(QMainWindow):
             tips.append(f"{model}: {state.reasons.get(model) or state.problems.get(model, '')}")
         self.status_models.setText("   \u00b7   ".join(parts))
         self.status_models.setToolTip("\n".join(tips))
-        if state.problems.get("autocomplete") and AUTOCOMPLETE_NOTE not in self.suggestions.hint.text():
+        if state.problems.get(AUTOCOMPLETE) and AUTOCOMPLETE_NOTE not in self.suggestions.hint.text():
             self.suggestions.set_words([], AUTOCOMPLETE_NOTE)
         self.session_changed.emit(state)
 
@@ -453,6 +504,8 @@ class MainWindow(QMainWindow):
         except Exception as exc:  # geometry is a nicety
             logger.debug("could not save window geometry: %s", exc)
         self._timer_check.stop()
+        if self.calibration_task is not None:
+            self.calibration_task.request_cancel()
         if self._settings_dialog is not None:
             self._settings_dialog.shutdown()
             self._settings_dialog.close()

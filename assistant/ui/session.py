@@ -1,5 +1,6 @@
-"""The live models behind the window: one Chatbot and one Predictor, used only from the worker's
-"models" lane (so they never run on the GUI thread, and never on two threads at once).
+"""The live models behind the window: the registry's start-up models (today the Chatbot and the
+Predictor), used only from the worker's "models" lane (so they never run on the GUI thread, and never
+on two threads at once).
 
 Every method here is called inside a Worker op. A model (or a core module) that cannot load is not an
 error for the app: it becomes a problem message the window shows, and the rest keeps working.
@@ -7,18 +8,20 @@ error for the app: it becomes a problem message the window shows, and the rest k
 
 from __future__ import annotations
 
+import importlib
 import logging
 import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from assistant.core.catalog import Catalog
+from assistant.core.inference import registry
+from assistant.core.inference.catalog import Catalog
 
 logger = logging.getLogger(__name__)
 
-CHATBOT = "chatbot"
-AUTOCOMPLETE = "autocomplete"
-LIVE_MODELS = (CHATBOT, AUTOCOMPLETE)
+CHATBOT = registry.CHATBOT
+AUTOCOMPLETE = registry.AUTOCOMPLETE
+LIVE_MODELS = registry.startup_names()
 
 
 class ModelUnavailable(RuntimeError):
@@ -35,38 +38,44 @@ class SessionState:
 
 
 class ModelSession:
-    """Owns the Catalog, the Chatbot and the Predictor. Not for the GUI thread."""
+    """Owns the Catalog and the start-up models of the registry. Not for the GUI thread."""
 
     def __init__(self) -> None:
         self.catalog: Catalog | None = None
-        self.chatbot: Any = None
-        self.predictor: Any = None
+        self.live: dict[str, Any] = {}  # model name -> its core wrapper (None when it did not load)
         self._problems: dict[str, str] = {}
         self._lock = threading.Lock()
 
+    @property
+    def chatbot(self) -> Any:
+        return self.live.get(CHATBOT)
+
+    @property
+    def predictor(self) -> Any:
+        return self.live.get(AUTOCOMPLETE)
+
     # -- loading -----------------------------------------------------------------------------------
     def load(self, overrides: dict[str, str] | None = None) -> SessionState:
-        """Load the catalog and both live models at the chosen precisions (None/"auto" = the policy)."""
+        """Load the catalog and every start-up model at its chosen precision (None/"auto" = the policy)."""
         overrides = overrides or {}
         self._problems = {}
         self.catalog = Catalog.load()
         if self.catalog.problems:
             self._problems["catalog"] = "; ".join(self.catalog.problems)
-        # The chatbot's "which precision are you using" skill reports every live model, not just itself.
-        self.chatbot = self._make(CHATBOT, "assistant.core.text.chatbot", "Chatbot", overrides,
-                                  precision_report=self.precision_report)
-        self.predictor = self._make(AUTOCOMPLETE, "assistant.core.text.autocomplete", "Predictor", overrides)
+        self.live = {}
+        for known in registry.startup_models():
+            # The chatbot's "which precision are you using" skill reports every live model, not just itself.
+            extra = {"precision_report": self.precision_report} if known.name == CHATBOT else {}
+            self.live[known.name] = self._make(known, overrides, **extra)
         return self.state()
 
     def precision_report(self) -> dict[str, str]:
         """{model: active precision} of the live models (for the chatbot's precision skill)."""
-        return {model: str(getattr(obj, "precision", "") or "unavailable")
-                for model, obj in ((CHATBOT, self.chatbot), (AUTOCOMPLETE, self.predictor))}
+        return {name: str(getattr(self.live.get(name), "precision", "") or "unavailable") for name in LIVE_MODELS}
 
-    def _make(self, model: str, module_name: str, class_name: str, overrides: dict[str, str],
-              **extra: Any) -> Any:
-        import importlib
-
+    def _make(self, known: registry.KnownModel, overrides: dict[str, str], **extra: Any) -> Any:
+        model = known.name
+        module_name, _, class_name = known.loader.partition(":")
         precision = _fixed(overrides.get(model))
         try:
             module = importlib.import_module(module_name)
@@ -90,7 +99,7 @@ class ModelSession:
 
     def state(self) -> SessionState:
         state = SessionState(problems=dict(self._problems))
-        for model, obj in ((CHATBOT, self.chatbot), (AUTOCOMPLETE, self.predictor)):
+        for model, obj in self.live.items():
             if obj is None:
                 continue
             state.active[model] = str(getattr(obj, "precision", "") or "")
@@ -134,7 +143,7 @@ class ModelSession:
     def set_precision(self, model: str, precision: str | None) -> SessionState:
         """Switch a live model now (None/"auto" = the policy's choice); other models only need settings."""
         precision = _fixed(precision)
-        obj = {CHATBOT: self.chatbot, AUTOCOMPLETE: self.predictor}.get(model)
+        obj = self.live.get(model)
         if obj is not None:
             try:
                 obj.set_precision(precision)

@@ -15,7 +15,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette
 from PySide6.QtWidgets import QApplication
 
-from assistant.core import paths
+from assistant.core.appdata import paths
 
 logger = logging.getLogger(__name__)
 

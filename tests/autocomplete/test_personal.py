@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from assistant.core.storage import db_path
+from assistant.core.appdata.storage import db_path
 from assistant.core.text.personal import DB_NAME, MAX_WEIGHT, PersonalModel
 
 

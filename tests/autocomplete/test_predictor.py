@@ -117,7 +117,7 @@ def test_corrupt_model_falls_back_or_reports(shipped_models, tmp_path, monkeypat
     """Every variant file damaged: an error in words, never a traceback."""
     import shutil
 
-    from assistant.core.catalog import Catalog
+    from assistant.core.inference.catalog import Catalog
 
     src = shipped_models.models_dir
     dst = tmp_path / "models"

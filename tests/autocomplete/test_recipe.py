@@ -61,7 +61,7 @@ def test_quick_training_and_metrics(quick):
 def test_converts_and_runs_in_litert(quick, tmp_path):
     import tensorflow as tf
 
-    from assistant.core.inference.engine import ModelRunner
+    from assistant.core.inference.runner import ModelRunner
 
     recipe, data, model, _ = quick
     out = tmp_path / "ac.fp32.tflite"

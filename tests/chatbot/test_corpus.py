@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.core import paths
+from assistant.core.appdata import paths
 from assistant.core.text import chatcorpus
 from assistant.core.text.chatbot import Chatbot
 

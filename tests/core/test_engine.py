@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from assistant.core.catalog import Catalog
-from assistant.core.inference.engine import Engine, EngineError, ModelRunner
+from assistant.core.inference.catalog import Catalog
+from assistant.core.inference.engine import Engine, EngineError
+from assistant.core.inference.runner import ModelRunner
 from tests.conftest import ENGINE_FIXTURES
 
 PRECISIONS = ("fp32", "fp16", "dynamic", "int8", "int16x8")

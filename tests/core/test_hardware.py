@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.core import hardware
-from assistant.core.hardware import KNOWN_FLAGS, UNKNOWN_RAM, HardwareProfile, detect
+from assistant.core.inference import hardware
+from assistant.core.inference.hardware import KNOWN_FLAGS, UNKNOWN_RAM, HardwareProfile, detect
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "hardware"
 
@@ -21,6 +21,11 @@ EXPECTED = {
     "x86_server.cpuinfo": (
         "x86_64", "AMD EPYC", 2, {"sse4_1", "sse4_2", "avx", "avx2", "fma", "f16c"}, None, False, "",
         UNKNOWN_RAM, "linux",
+    ),
+    "x86_avx512_vnni.cpuinfo": (
+        "x86_64", "AMD EPYC", 2,
+        {"sse4_1", "sse4_2", "avx", "avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512vl", "avx512_vnni",
+         "avx_vnni", "avx512_bf16"}, "avx512_vnni", False, "", UNKNOWN_RAM, "linux",
     ),
     "x86_no_avx2.cpuinfo": (
         "x86_64", "Intel(R) Core(TM) i5-2400 CPU @ 3.10GHz", 4, {"sse4_1", "sse4_2", "avx"}, None, False, "",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.core.history import ChatHistory
+from assistant.core.appdata.history import ChatHistory
 
 
 def test_messages_survive_reopen_in_order_with_reply_facts():

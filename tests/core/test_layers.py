@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import os
 import shutil
 import subprocess
 import sys
@@ -66,10 +67,10 @@ import importlib
 for name in {modules!r}:
     importlib.import_module(name)
 import numpy as np
-from assistant.core.inference.engine import ModelRunner
+from assistant.core.inference.runner import ModelRunner
 out = ModelRunner({str(REPO / 'tests/fixtures/engine/digits.int8.tflite')!r}).run([np.zeros((1, 64), np.float32)])
 assert out[0].shape == (1, 10)
-from assistant.core.hardware import detect
+from assistant.core.inference.hardware import detect
 detect()
 assert not any(m.split(".")[0] in BLOCKED for m in sys.modules), [m for m in sys.modules if m.split(".")[0] in BLOCKED]
 print("ok")
@@ -84,3 +85,28 @@ def test_import_linter_contracts():
         pytest.skip("import-linter is not installed (dev extra)")
     result = subprocess.run([lint], capture_output=True, text=True, cwd=REPO, timeout=300)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+
+
+def _lint_imports_or_skip() -> str:
+    lint = shutil.which("lint-imports", path=str(Path(sys.executable).parent))
+    if lint is None:
+        pytest.skip("import-linter is not installed (dev extra)")
+    return lint
+
+
+def test_a_planted_import_cycle_breaks_the_contracts(tmp_path):
+    """The cycle check is real: bring back the old bench -> engine -> policy -> bench circle in a copy of
+    the package (as a lazy import inside a function, the way it was) and the contracts fail on it."""
+    lint = _lint_imports_or_skip()
+    shutil.copytree(REPO / "assistant", tmp_path / "assistant", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(REPO / "pyproject.toml", tmp_path / "pyproject.toml")
+    calibration = tmp_path / "assistant" / "core" / "inference" / "calibration.py"
+    calibration.write_text(calibration.read_text(encoding="utf-8") + (
+        "\n\ndef _planted():\n    from assistant.core.inference import policy\n\n    return policy\n"
+    ), encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    result = subprocess.run([lint], capture_output=True, text=True, cwd=tmp_path, timeout=300, env=env)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output[-3000:]
+    assert "no import cycle anywhere in assistant" in output and "BROKEN" in output, output[-3000:]
+    assert ".calibration -> .policy" in output or ".policy -> .calibration" in output, output[-3000:]

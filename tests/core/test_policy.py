@@ -6,10 +6,12 @@ import json
 
 import pytest
 
-from assistant.core.catalog import Catalog
-from assistant.core.hardware import detect
-from assistant.core.policy import keeps_quality, load_calibration, save_calibration, select
-from assistant.core.settings import Settings
+from assistant.core.appdata.settings import Settings
+from assistant.core.inference.calibration import load as load_calibration
+from assistant.core.inference.calibration import save as save_calibration
+from assistant.core.inference.catalog import Catalog
+from assistant.core.inference.hardware import detect
+from assistant.core.inference.policy import select
 from tests.conftest import HARDWARE_FIXTURES
 
 CPUINFO = sorted(HARDWARE_FIXTURES.glob("*.cpuinfo"))
@@ -24,7 +26,7 @@ def test_quality_tolerance_is_read_from_the_manifest(models_dir):
     info = Catalog.load().model("digits")
     for precision in info.variants:
         loss = info.metric_loss(precision)
-        assert keeps_quality(info, precision) == (loss <= info.metric.tolerance)
+        assert info.keeps_quality(precision) == (loss <= info.metric.tolerance)
 
 
 @pytest.mark.parametrize("fixture", [p.name for p in CPUINFO] + ["apple_m1.sysctl"])
@@ -32,7 +34,7 @@ def test_every_profile_gets_a_shipped_precision_and_a_reason(models_dir, fixture
     decision = select("digits", profile=_profile(fixture), settings=Settings())
     info = Catalog.load().model("digits")
     assert decision.precision in info.variants
-    assert keeps_quality(info, decision.precision)
+    assert info.keeps_quality(decision.precision)
     assert decision.reason.startswith(decision.precision + ":")
     assert decision.ranking[0] == decision.precision
     assert decision.ranking[-1] != decision.precision or len(decision.ranking) == 1
@@ -45,7 +47,7 @@ def test_dot_product_hardware_prefers_int8_when_it_keeps_quality(models_dir):
     profile = _profile("rpi5.cpuinfo")
     assert profile.int8_accel
     decision = select("digits", profile=profile, settings=Settings())
-    if keeps_quality(info, "int8"):
+    if info.keeps_quality("int8"):
         assert decision.precision == "int8"
         assert "dot-product" in decision.reason or "asimddp" in decision.reason
 
@@ -70,7 +72,7 @@ def test_calibration_picks_the_fastest_measured_variant_and_is_cached_per_machin
     catalog = Catalog.load()
     profile = _profile("x86_no_avx2.cpuinfo")
     info = catalog.model("digits")
-    good = [p for p in info.variants if keeps_quality(info, p) and p != "int16x8"]
+    good = [p for p in info.variants if info.keeps_quality(p) and p != "int16x8"]
     slowest_first = {p: 1.0 + i for i, p in enumerate(good)}  # the last one is made the fastest
     fastest = min(slowest_first, key=slowest_first.get)
     save_calibration(profile, catalog, {"digits": slowest_first})
@@ -82,7 +84,7 @@ def test_calibration_picks_the_fastest_measured_variant_and_is_cached_per_machin
     assert load_calibration(_profile("rpi4.cpuinfo"), catalog) == {}
     # Calibration can be switched off in settings.
     off = select("digits", catalog=catalog, profile=profile, settings=Settings(use_calibration=False))
-    assert off.source == "auto"
+    assert off.source == "factory"  # the source "auto" became "factory" or "rule" (issue 11)
 
 
 def test_calibration_of_changed_files_is_ignored(models_dir):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from assistant.core import paths
-from assistant.core.settings import Settings, load_settings, save_settings
+from assistant.core.appdata import paths
+from assistant.core.appdata.settings import Settings, load_settings, save_settings
 
 
 def test_defaults_when_no_file():

@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from assistant.core.catalog import sha256_file
+from assistant.core.inference.catalog import sha256_file
 from tests.conftest import REPO
 
 MODELS = REPO / "models"

@@ -17,7 +17,7 @@ import pytest
 pytestmark = [pytest.mark.factory, pytest.mark.slow]
 pytest.importorskip("tensorflow")
 
-from assistant.core.catalog import Catalog, sha256_file  # noqa: E402
+from assistant.core.inference.catalog import Catalog, sha256_file  # noqa: E402
 from assistant.factory import recipes  # noqa: E402
 from assistant.factory.__main__ import main  # noqa: E402
 from assistant.factory.worker import CRASH_ENV  # noqa: E402
@@ -121,7 +121,7 @@ def test_quick_build_quality_is_measured_not_invented(quick_build):
     assert abs(fp32["quality"]["accuracy"] - float_acc) < 1e-3
     assert fp32["agreement"]["max_abs_error"] < 1e-4
     # Recompute one variant's accuracy here, independently of the pipeline.
-    from assistant.core.inference.engine import ModelRunner
+    from assistant.core.inference.runner import ModelRunner
 
     data = DigitsRecipe().prepare(quick_build["work"], True, 0)
     runner = ModelRunner(quick_build["models"] / "digits" / "digits.int8.tflite")
@@ -145,7 +145,7 @@ def test_manifest_records_contract_versions_seed_and_the_app_can_read_it(quick_b
     assert entry["parameters"] > 1000
     assert entry["baselines"]["logistic_regression"]["accuracy"] > 0.8
     # Full-int8 with a float features input: integer input and output.
-    from assistant.core.inference.engine import ModelRunner
+    from assistant.core.inference.runner import ModelRunner
 
     runner = ModelRunner(quick_build["models"] / "digits" / "digits.int8.tflite")
     assert str(runner.input_details[0]["dtype"]).endswith("int8'>")

@@ -6,7 +6,7 @@ import json
 
 from PySide6.QtCore import Qt
 
-from assistant.core import paths
+from assistant.core.appdata import paths
 from tests.ui.conftest import needs_chatbot, needs_models, send_and_wait, wait_suggestions
 
 
@@ -66,8 +66,8 @@ def test_corrupt_chatbot_model_leaves_autocomplete_working(qtbot, make_window, c
 
 @needs_chatbot
 def test_one_corrupt_variant_falls_back_with_a_message(qtbot, make_window, copied_models):
-    from assistant.core.catalog import Catalog
-    from assistant.core.policy import select
+    from assistant.core.inference.catalog import Catalog
+    from assistant.core.inference.policy import select
 
     catalog = Catalog.load(copied_models)
     wanted = select("chatbot", catalog=catalog).precision

@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtCore import QElapsedTimer, Qt, QTimer
 from PySide6.QtWidgets import QMessageBox
 
-from assistant.core import paths
+from assistant.core.appdata import paths
 from assistant.ui.settings_dialog import tick_label_format
 
 
@@ -75,7 +75,7 @@ def test_fixed_precision_is_saved_and_auto_removes_it(qtbot, make_window, models
 
 def test_benchmark_runs_in_background_without_stalling_and_updates_table(qtbot, make_window, models_dir,
                                                                        monkeypatch):
-    from assistant.core import bench
+    from assistant.core.inference import bench
 
     real = bench.measure_variant
     threads = []
@@ -138,7 +138,7 @@ def test_benchmark_runs_in_background_without_stalling_and_updates_table(qtbot, 
 
 
 def test_benchmark_can_be_cancelled(qtbot, make_window, models_dir, monkeypatch):
-    from assistant.core import bench
+    from assistant.core.inference import bench
 
     real = bench.measure_variant
     entered = threading.Event()
@@ -166,7 +166,7 @@ def test_hardware_and_about_pages(qtbot, make_window, models_dir):
     qtbot.keyClick(dialog, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
     assert dialog.stack.currentWidget() is dialog.hardware_page
     qtbot.waitUntil(lambda: "Detecting" not in dialog.hardware_page.text(), timeout=10_000)
-    from assistant.core.hardware import detect
+    from assistant.core.inference.hardware import detect
 
     text = dialog.hardware_page.text()
     assert detect().describe()[0] in text
@@ -209,3 +209,39 @@ def test_clear_personal_data_asks_first(qtbot, make_window, models_dir):
     again = PersonalModel()
     assert again.size() == 0, "the personal autocomplete words must be gone too"
     again.close()
+
+
+def test_start_up_calibration_runs_off_the_gui_thread_and_auto_follows_it(qtbot, make_window, models_dir, monkeypatch):
+    """First start: every quality-keeping variant is timed on the bench lane (never on the GUI thread),
+    the timings are cached, the panel says they were measured here, and the next start times nothing."""
+    from assistant.core.inference import calibration
+    from assistant.core.inference.hardware import current_profile
+
+    threads = []
+    real_run = calibration.run
+
+    def recording_run(*args, **kwargs):
+        threads.append(threading.current_thread())
+        return real_run(*args, **kwargs)
+
+    monkeypatch.setattr(calibration, "run", recording_run)
+    window = make_window(calibrate_on_start=True)
+    qtbot.waitUntil(lambda: bool(threads) and window.calibration_task is None, timeout=30_000)
+    assert all(t is not threading.main_thread() for t in threads)
+    cached = calibration.load(current_profile(), window.session.catalog)
+    assert set(cached["digits"]) == {"fp32", "fp16", "dynamic", "int8"}
+    dialog = open_settings(qtbot, window)
+    qtbot.waitUntil(lambda: dialog.view.decisions["digits"].source == "calibration", timeout=10_000)
+    panel = dialog.models_page.panels["digits"]
+    qtbot.waitUntil(lambda: "measured on this machine" in panel.why.text(), timeout=10_000)
+    assert "quick calibration" in panel.caption.text()
+    table = panel.table
+    cells = {table.item(r, 0).text(): table.item(r, 3).text() for r in range(table.rowCount())}
+    assert cells["dynamic"].endswith(" ms") and not cells["dynamic"].endswith("*")
+    window.close()
+
+    again = make_window()  # the same start-up step, started by hand so the test cannot miss its signal
+    with qtbot.waitSignal(again.calibrated, timeout=30_000) as blocker:
+        again.start_calibration()
+    assert blocker.args[0] is None  # nothing pending: the cached timings are still valid
+    assert len(threads) == 1

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 
+from assistant.core.appdata.storage import Store
 from assistant.core.skills.text import clean_command
-from assistant.core.storage import Store
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS list_items (

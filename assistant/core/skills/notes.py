@@ -6,8 +6,8 @@ import re
 import time
 from dataclasses import dataclass
 
+from assistant.core.appdata.storage import Store
 from assistant.core.skills.text import clean_command
-from assistant.core.storage import Store
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS notes (

@@ -1,7 +1,7 @@
 """Intent -> skill handler. The chatbot classifies; this module acts and words the reply.
 
 Timers, lists and notes live in one SQLite database (`<data>/skills.sqlite3`, opened on first use
-through assistant.core.storage), so they survive a restart and a killed process and are shared by the
+through assistant.core.appdata.storage), so they survive a restart and a killed process and are shared by the
 app and the `assistant ask` command.
 """
 
@@ -19,7 +19,7 @@ from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 
-from assistant.core import paths
+from assistant.core.appdata import paths
 from assistant.core.skills import arithmetic, lists, notes, timers
 
 logger = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ class Skills:
 
     @cached_property
     def conn(self) -> sqlite3.Connection:
-        from assistant.core.storage import open_db
+        from assistant.core.appdata.storage import open_db
 
         return open_db(DB_NAME, timers.SCHEMA + lists.SCHEMA + notes.SCHEMA)
 

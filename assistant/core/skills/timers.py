@@ -8,8 +8,8 @@ import re
 import time
 from dataclasses import dataclass
 
+from assistant.core.appdata.storage import Store
 from assistant.core.skills.numbers import format_duration, parse_duration, words_to_digits
-from assistant.core.storage import Store
 
 logger = logging.getLogger(__name__)
 

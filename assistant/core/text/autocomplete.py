@@ -34,16 +34,17 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from assistant.core.inference import registry
 from assistant.core.text.vocab import NUM, PAD, PAD_ID, UNK, UNK_ID, Vocab, model_tokens
 from assistant.core.text.words import normalise
 
 if TYPE_CHECKING:
-    from assistant.core.catalog import Catalog
+    from assistant.core.inference.catalog import Catalog
     from assistant.core.text.personal import PersonalModel
 
 logger = logging.getLogger(__name__)
 
-MODEL_NAME = "autocomplete"
+MODEL_NAME = registry.AUTOCOMPLETE
 BOS = "<s>"  # starts every message: the model predicts the first word of a message after it
 BOS_ID = 2
 SPECIALS = (PAD, UNK, BOS)
@@ -274,7 +275,7 @@ class Predictor:
         personal: PersonalModel | None = _DEFAULT,
         num_threads: int = 1,
     ):
-        from assistant.core.catalog import Catalog
+        from assistant.core.inference.catalog import Catalog
         from assistant.core.inference.engine import Engine, EngineError
 
         self._lock = threading.RLock()

@@ -29,18 +29,19 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from assistant.core.inference import registry
 from assistant.core.skills.skillset import Replies, Skills
 from assistant.core.skills.text import MAX_COMMAND_CHARS
 from assistant.core.text.vocab import PAD_ID, UNK_ID, Vocab
 from assistant.core.text.words import split_words
 
 if TYPE_CHECKING:
-    from assistant.core.catalog import Catalog
+    from assistant.core.inference.catalog import Catalog
     from assistant.core.inference.engine import Engine
 
 logger = logging.getLogger(__name__)
 
-MODEL_NAME = "chatbot"
+MODEL_NAME = registry.CHATBOT
 OUT_OF_SCOPE = "out_of_scope"
 # Chit-chat: below this TF-IDF cosine the closest question in the predicted category is not close
 # enough; the closest in any category is tried, and below it again the reply says it has no answer.
@@ -172,7 +173,7 @@ class Chatbot:
 
     # -- loading -----------------------------------------------------------------------------------
     def _load(self, precision: str | None, catalog: Catalog | None, num_threads: int) -> None:
-        from assistant.core.catalog import Catalog
+        from assistant.core.inference.catalog import Catalog
         from assistant.core.inference.engine import Engine, EngineError
 
         try:
@@ -304,6 +305,6 @@ class Chatbot:
 
 
 def _precision_words() -> dict[str, str]:
-    from assistant.core.catalog import PRECISION_WORDS
+    from assistant.core.inference.catalog import PRECISION_WORDS
 
     return dict(PRECISION_WORDS)

@@ -15,7 +15,7 @@ import sqlite3
 import threading
 from collections import defaultdict
 
-from assistant.core.storage import open_db
+from assistant.core.appdata.storage import open_db
 from assistant.core.text.vocab import model_tokens
 
 logger = logging.getLogger(__name__)

@@ -12,6 +12,8 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from assistant.core.inference import registry
+
 if TYPE_CHECKING:
     from assistant.factory.recipes.base import Recipe
 
@@ -19,8 +21,8 @@ logger = logging.getLogger(__name__)
 
 # The shipped models. A recipe whose module is missing or incomplete is reported, never fatal.
 KNOWN: dict[str, str] = {
-    "chatbot": "assistant.factory.recipes.chatbot:ChatbotRecipe",
-    "autocomplete": "assistant.factory.recipes.autocomplete:AutocompleteRecipe",
+    registry.CHATBOT: "assistant.factory.recipes.chatbot:ChatbotRecipe",
+    registry.AUTOCOMPLETE: "assistant.factory.recipes.autocomplete:AutocompleteRecipe",
 }
 
 _extra: dict[str, Callable[[], Recipe] | str] = {}

@@ -66,6 +66,7 @@ from typing import Any
 
 import numpy as np
 
+from assistant.core.inference import registry
 from assistant.core.text import words as words_module
 from assistant.core.text.autocomplete import (
     BOS,
@@ -350,7 +351,7 @@ def language_metrics(
 
 
 class AutocompleteRecipe(Recipe):
-    name = "autocomplete"
+    name = registry.AUTOCOMPLETE
     task = "next-word autocomplete"
     kind = "recurrent"
     architecture = (f"embedding {FULL.embed} -> LSTM {FULL.hidden} (unroll, last {CONTEXT} tokens, masked) -> "

@@ -32,7 +32,8 @@ from typing import Any
 
 import numpy as np
 
-from assistant.core import paths
+from assistant.core.appdata import paths
+from assistant.core.inference import registry
 from assistant.core.text import chatcorpus
 from assistant.core.text.vocab import UNK_ID, Vocab, model_tokens
 from assistant.factory.recipes.base import (
@@ -655,7 +656,7 @@ class _BestMacroF1:
 
 
 class ChatbotRecipe(Recipe):
-    name = "chatbot"
+    name = registry.CHATBOT
     task = "intent classification"
     kind = "conv"
     architecture = (f"token embedding ({EMBED_DIM}) -> parallel Conv1D blocks ({CONV_FILTERS} filters, widths "

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.core import paths
-from assistant.core.catalog import Catalog
-from assistant.core.inference.engine import EngineError, ModelRunner
+from assistant.core.appdata import paths
+from assistant.core.inference.catalog import Catalog
+from assistant.core.inference.runner import EngineError, ModelRunner
 
 logger = logging.getLogger(__name__)
 
@@ -71,8 +71,8 @@ def sample_inputs(runner: ModelRunner, seed: int = 0) -> list[np.ndarray]:
 
 
 def time_runner(path: str | Path, num_threads: int = 1, runs: int = 100, warmup: int = 10,
-                max_seconds: float = 10.0) -> LatencyStats:
-    """p50/p95 of one model call in milliseconds (stops early after max_seconds)."""
+                max_seconds: float = 10.0, min_runs: int = 5) -> LatencyStats:
+    """p50/p95 of one model call in milliseconds (stops after max_seconds once min_runs are timed)."""
     runner = ModelRunner(path, num_threads=num_threads)
     inputs = sample_inputs(runner)
     for _ in range(warmup):
@@ -83,7 +83,7 @@ def time_runner(path: str | Path, num_threads: int = 1, runs: int = 100, warmup:
         start = time.perf_counter()
         runner.run(inputs)
         times.append((time.perf_counter() - start) * 1000.0)
-        if time.perf_counter() > deadline and len(times) >= 5:
+        if time.perf_counter() > deadline and len(times) >= min_runs:
             break
     values = np.asarray(times)
     return LatencyStats(float(np.percentile(values, 50)), float(np.percentile(values, 95)), len(times))
@@ -139,7 +139,7 @@ def results_path() -> Path:
 
 
 def save_results(rows: list[BenchRow], path: Path | None = None) -> Path:
-    from assistant.core.fileio import atomic_write
+    from assistant.core.appdata.fileio import atomic_write
 
     path = path or results_path()
     payload = {"measured": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "rows": [asdict(r) for r in rows]}

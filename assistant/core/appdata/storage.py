@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from assistant.core import paths
+from assistant.core.appdata import paths
 
 logger = logging.getLogger(__name__)
 

@@ -297,6 +297,17 @@ def detect(cpuinfo_path: str | Path | None = None, sysctl_path: str | Path | Non
     return profile
 
 
+_current: HardwareProfile | None = None
+
+
+def current_profile() -> HardwareProfile:
+    """This machine's profile (or the ASSISTANT_CPUINFO/SYSCTL fixture's), detected once per process."""
+    global _current
+    if _current is None:
+        _current = detect()
+    return _current
+
+
 # ------------------------------------------------------------------------------------- /proc/cpuinfo
 
 

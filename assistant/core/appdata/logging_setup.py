@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import logging.handlers
 
-from assistant.core import paths
+from assistant.core.appdata import paths
 
 LOG_FILE_NAME = "assistant.log"
 

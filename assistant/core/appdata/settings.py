@@ -12,8 +12,8 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from assistant.core import paths
-from assistant.core.fileio import atomic_write
+from assistant.core.appdata import paths
+from assistant.core.appdata.fileio import atomic_write
 
 logger = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from assistant.core.storage import open_db
+from assistant.core.appdata.storage import open_db
 
 logger = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assistant.core import paths
+from assistant.core.appdata import paths
 
 logger = logging.getLogger(__name__)
 
@@ -107,6 +107,13 @@ class ModelInfo:
         if ref is None or value is None:
             return None
         return (ref - value) if self.metric.higher_is_better else (value - ref)
+
+    def keeps_quality(self, precision: str) -> bool:
+        """fp32, or a variant whose measured task metric is within the manifest's tolerance of fp32's."""
+        if precision == "fp32":
+            return True
+        loss = self.metric_loss(precision)
+        return loss is not None and loss <= self.metric.tolerance + 1e-12
 
 
 @dataclass(frozen=True)
