@@ -79,3 +79,41 @@ def test_bench_times_every_variant_and_saves_json(models_dir, capsys):
     assert all(r["p50_1t"] > 0 and r["p95_1t"] >= r["p50_1t"] for r in data["rows"])
     saved = json.loads(open(data["saved_to"]).read())
     assert len(saved["rows"]) == 5
+
+
+def test_a_command_prints_only_what_it_means_to_say(tmp_path):
+    """`assistant ask hello 2>&1` shows the reply, not the runtime's "Created ... XNNPACK delegate" line."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO, committed_catalog_or_skip
+
+    committed_catalog_or_skip("chatbot")
+    env = {**os.environ, "ASSISTANT_HOME": str(tmp_path)}
+    env.pop("ASSISTANT_MODELS_DIR", None)
+    result = subprocess.run([sys.executable, "-m", "assistant", "ask", "hello"], capture_output=True, text=True,
+                            cwd=REPO, env=env, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    lines = [ln for ln in result.stdout.splitlines() if ln.strip()]
+    assert len(lines) == 2 and lines[1].startswith("(") and "XNNPACK" not in result.stdout
+    # The runtime's line is kept in the log file, at debug level.
+    log = (tmp_path / "logs" / "assistant.log").read_text()
+    assert "DEBUG assistant.core.inference.runtime: runtime: INFO: Created TensorFlow Lite XNNPACK" in log
+
+
+def test_native_runtime_output_goes_to_the_log(capfd, caplog):
+    import logging
+    import os
+
+    from assistant.core.inference.runtime import native_output_to_log
+
+    with caplog.at_level(logging.DEBUG, logger="assistant.core.inference.runtime"):
+        with native_output_to_log():
+            os.write(2, b"INFO: Created TensorFlow Lite XNNPACK delegate for CPU.\nERROR: tensor 3 is broken\n")
+    err = capfd.readouterr().err  # the raw lines never reach the terminal (our own warning may, if logging is set up)
+    assert "XNNPACK" not in err and all(ln.startswith("WARNING: runtime: ") for ln in err.splitlines())
+    levels = {r.getMessage(): r.levelno for r in caplog.records}
+    assert levels["runtime: INFO: Created TensorFlow Lite XNNPACK delegate for CPU."] == logging.DEBUG
+    assert levels["runtime: ERROR: tensor 3 is broken"] == logging.WARNING  # real problems still show

@@ -4,10 +4,23 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import sys
 
 from assistant.core.appdata import paths
 
 LOG_FILE_NAME = "assistant.log"
+
+
+class _StderrHandler(logging.StreamHandler):
+    """Writes to the sys.stderr of the moment, not the one at start-up (tests and embedders swap it)."""
+
+    @property  # type: ignore[override]
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
 
 
 def setup_logging(verbose: bool = False) -> None:
@@ -25,7 +38,7 @@ def setup_logging(verbose: bool = False) -> None:
         root.addHandler(file_handler)
     except OSError as exc:  # read-only home: keep going with stderr only
         logging.getLogger(__name__).warning("cannot write log file: %s", exc)
-    stderr = logging.StreamHandler()
+    stderr = _StderrHandler()
     stderr.setLevel(logging.DEBUG if verbose else logging.WARNING)
     stderr.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
     root.addHandler(stderr)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.core.inference.runtime import RuntimeUnavailable, get_runtime
+from assistant.core.inference.runtime import RuntimeUnavailable, get_runtime, native_output_to_log
 
 logger = logging.getLogger(__name__)
 
@@ -36,8 +36,9 @@ class ModelRunner:
         if not self.path.is_file():
             raise EngineError(f"model file missing: {self.path}")
         try:
-            self._interp = runtime.interpreter_class(model_path=str(self.path), num_threads=self.num_threads)
-            self._interp.allocate_tensors()
+            with native_output_to_log():
+                self._interp = runtime.interpreter_class(model_path=str(self.path), num_threads=self.num_threads)
+                self._interp.allocate_tensors()
         except Exception as exc:  # the interpreter raises ValueError/RuntimeError on damaged flatbuffers
             raise EngineError(f"cannot load {self.path.name}: {exc}") from exc
         self.input_details = self._interp.get_input_details()

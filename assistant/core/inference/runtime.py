@@ -7,8 +7,14 @@ app neither loads nor depends on TensorFlow when LiteRT is present.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
+import os
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -50,3 +56,40 @@ def get_runtime() -> Runtime:
     raise RuntimeUnavailable(
         "no TFLite runtime found; install ai-edge-litert (pip install ai-edge-litert). Tried: " + "; ".join(errors)
     )
+
+
+_stderr_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def native_output_to_log() -> Iterator[None]:
+    """Send what the native runtime prints to stderr while it loads a model into our log instead.
+
+    The interpreter prints "INFO: Created TensorFlow Lite XNNPACK delegate for CPU." straight to file
+    descriptor 2 on the first model of a process, so every command would show it. Its INFO lines go to
+    the log file at debug level; anything else it says (real warnings, errors) is logged as a warning and
+    so still reaches the terminal. Where descriptor 2 cannot be redirected (no console), nothing changes.
+    """
+    with _stderr_lock:
+        try:
+            sys.stderr.flush()
+            saved = os.dup(2)
+        except (OSError, ValueError, AttributeError):
+            yield
+            return
+        capture = tempfile.TemporaryFile()
+        try:
+            os.dup2(capture.fileno(), 2)
+            try:
+                yield
+            finally:
+                os.dup2(saved, 2)
+            capture.seek(0)
+            text = capture.read().decode("utf-8", errors="replace")
+        finally:
+            os.close(saved)
+            capture.close()
+    for line in text.splitlines():
+        if line.strip():
+            level = logging.DEBUG if line.startswith("INFO:") else logging.WARNING
+            logger.log(level, "runtime: %s", line.strip())
