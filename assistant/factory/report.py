@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.core.appdata.fileio import atomic_write, human_bytes
-from assistant.core.inference.catalog import PRECISION_WORDS, PRECISIONS
+from assistant.core.inference.catalog import PRECISION_COLORS, PRECISION_MARKERS, PRECISION_WORDS, PRECISIONS
 from assistant.factory import manifest as mf
 from assistant.factory.verify import MIN_ABS_METRIC_LOSS, MIN_COSINE, MIN_TOP1, TOLERANCE_FACTOR
 
@@ -24,7 +24,6 @@ REPORT_NAME = "REPORT.md"
 NOTICE_NAME = "NOTICE"
 PLOTS_DIR = "report"
 # Label positions cycle so that variants with (nearly) equal numbers stay readable.
-_LABEL_OFFSETS = ((6, 6), (6, -12), (-34, 10), (-34, -16), (6, 18), (-34, 22))
 
 
 def _num(value: Any, digits: int = 3) -> str:
@@ -64,49 +63,68 @@ def _metric_of(variant: dict[str, Any], metric: str) -> float | None:
 # ------------------------------------------------------------------------------------------- plots
 
 
-def _plots(models_dir: Path, name: str, entry: dict[str, Any]) -> list[str]:
-    """Size vs quality and latency vs quality for one model; returns the PNG paths relative to models/."""
+def plot_points(entry: dict[str, Any], kind: str) -> list[tuple[str, float, float, str]]:
+    """(precision, x, y, status) of every variant with a measured metric: x is kB ("size") or ms ("latency")."""
+    metric = entry.get("metric", {}).get("name", "metric")
+    points = []
+    for precision, v in _ordered(entry.get("variants", {})):
+        y = _metric_of(v, metric)
+        if y is None:
+            continue
+        if kind == "size":
+            x = v.get("bytes") or v.get("bytes_produced")
+            x = x / 1000 if x else None
+        else:
+            x = (v.get("latency_ms") or {}).get("p50_1t")
+        if x is not None:
+            points.append((precision, float(x), y, str(v.get("status"))))
+    return points
+
+
+def figure(name: str, entry: dict[str, Any], kind: str) -> Any:
+    """One plot (matplotlib Figure) or None: every precision once, as its own marker and colour, named in
+    the legend. Text labels next to points were ambiguous when points sat close together (int8 and dynamic
+    of the autocomplete are 0.035 ms apart)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    points = plot_points(entry, kind)
+    if not points:
+        return None
     metric = entry.get("metric", {}).get("name", "metric")
     tolerance = float(entry.get("metric", {}).get("tolerance", 0.0))
     higher = bool(entry.get("metric", {}).get("higher_is_better", True))
-    variants = _ordered(entry.get("variants", {}))
     fp32 = _metric_of(entry.get("variants", {}).get("fp32", {}), metric)
+    fig, ax = plt.subplots(figsize=(6.4, 4), dpi=100)
+    for precision, x, y, status in points:
+        shipped = status == "shipped"
+        color = PRECISION_COLORS.get(precision, "C0")
+        ax.scatter([x], [y], marker=PRECISION_MARKERS.get(precision, "o"), s=70, zorder=3,
+                   facecolors=color if shipped else "none", edgecolors=color, linewidths=1.5,
+                   label=precision + ("" if shipped else f" ({status})"))
+    if fp32 is not None:
+        limit = fp32 - tolerance if higher else fp32 + tolerance
+        ax.axhline(limit, color="grey", linestyle="--", linewidth=1, label=f"fp32 {'-' if higher else '+'} tolerance")
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8, frameon=False)
+    ax.set_xlabel("file size (kB)" if kind == "size" else "p50 latency, 1 thread (ms)")
+    ax.set_ylabel(metric)
+    ax.set_title(f"{name}: {kind} vs {metric}")
+    ax.grid(True, alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def _plots(models_dir: Path, name: str, entry: dict[str, Any]) -> list[str]:
+    """Size vs quality and latency vs quality for one model; returns the PNG paths relative to models/."""
+    import matplotlib.pyplot as plt
+
     written = []
-    for kind, xlabel in (("size", "file size (kB)"), ("latency", "p50 latency, 1 thread (ms)")):
-        points = []
-        for precision, v in variants:
-            y = _metric_of(v, metric)
-            if y is None:
-                continue
-            if kind == "size":
-                x = v.get("bytes") or v.get("bytes_produced")
-                x = x / 1000 if x else None
-            else:
-                x = (v.get("latency_ms") or {}).get("p50_1t")
-            if x is not None:
-                points.append((precision, float(x), y, v.get("status")))
-        if not points:
+    for kind in ("size", "latency"):
+        fig = figure(name, entry, kind)
+        if fig is None:
             continue
-        fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
-        for i, (precision, x, y, status) in enumerate(points):
-            shipped = status == "shipped"
-            ax.scatter([x], [y], marker="o" if shipped else "x", s=60, color="C0" if shipped else "C3", zorder=3)
-            ax.annotate(precision + ("" if shipped else f" ({status})"), (x, y), textcoords="offset points",
-                        xytext=_LABEL_OFFSETS[i % len(_LABEL_OFFSETS)], fontsize=8)
-        if fp32 is not None:
-            limit = fp32 - tolerance if higher else fp32 + tolerance
-            ax.axhline(limit, color="grey", linestyle="--", linewidth=1, label=f"fp32 {'-' if higher else '+'} tolerance")
-            ax.legend(loc="best", fontsize=8)
-        ax.set_xlabel(xlabel)
-        ax.set_ylabel(metric)
-        ax.set_title(f"{name}: {kind} vs {metric}")
-        ax.grid(True, alpha=0.3)
-        fig.tight_layout()
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", metadata={"Software": None})
         plt.close(fig)

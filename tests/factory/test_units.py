@@ -163,3 +163,33 @@ def test_cli_report_on_an_empty_folder(tmp_path, capsys):
     assert main(["report", "--out", str(tmp_path)]) == 0
     assert "No models have been built yet" in (tmp_path / "REPORT.md").read_text()
     assert (tmp_path / "NOTICE").is_file()
+
+
+@pytest.mark.parametrize("kind", ["size", "latency"])
+@pytest.mark.parametrize("model", ["autocomplete", "chatbot"])
+def test_every_plot_names_each_precision_once_at_its_own_point(model, kind):
+    """The report's plots: one legend entry per precision, each drawn at that precision's own figures, with
+    its own marker. (The old text labels put "dynamic" on the int8 point when the two sat 0.035 ms apart.)"""
+    pytest.importorskip("matplotlib")
+    import matplotlib.pyplot as plt
+
+    from assistant.factory import report
+    from tests.conftest import REPO
+
+    entry = json.loads((REPO / "models" / "manifest.json").read_text())["models"].get(model)
+    if entry is None:
+        pytest.skip(f"no committed {model} model")
+    fig = report.figure(model, entry, kind)
+    try:
+        ax = fig.axes[0]
+        expected = {p: (x, y) for p, x, y, _status in report.plot_points(entry, kind)}
+        drawn = {c.get_label().split(" (")[0]: c for c in ax.collections}
+        assert set(drawn) == set(expected)
+        labels = [t.get_text() for t in ax.get_legend().get_texts()]
+        assert sorted(lbl.split(" (")[0] for lbl in labels if "tolerance" not in lbl) == sorted(expected)
+        for precision, collection in drawn.items():
+            assert collection.get_offsets().tolist() == [list(expected[precision])]
+        markers = [c.get_paths()[0].vertices.tobytes() for c in drawn.values()]
+        assert len(set(markers)) == len(markers)  # distinct shapes, not only colours
+    finally:
+        plt.close(fig)

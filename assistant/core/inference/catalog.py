@@ -28,6 +28,13 @@ PRECISION_WORDS = {
     "int16x8": "16-bit activations, int8 weights",
     "mixed": "int8 with some layers kept in float",
 }
+# One colour and one marker per precision wherever precisions are plotted (the settings chart, the
+# report's plots): distinct, colour-blind-friendly hues (Okabe-Ito), and shapes for print.
+PRECISION_COLORS = {
+    "fp32": "#0072B2", "fp16": "#56B4E9", "dynamic": "#009E73", "int8": "#D55E00",
+    "int16x8": "#CC79A7", "mixed": "#E69F00",
+}
+PRECISION_MARKERS = {"fp32": "o", "fp16": "s", "dynamic": "^", "int8": "D", "int16x8": "v", "mixed": "P"}
 
 
 @dataclass(frozen=True)

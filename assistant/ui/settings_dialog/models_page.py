@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from assistant.core.appdata import paths
 from assistant.core.inference import registry
-from assistant.core.inference.catalog import PRECISION_WORDS, PRECISIONS, ModelInfo
+from assistant.core.inference.catalog import PRECISION_COLORS, PRECISION_WORDS, PRECISIONS, ModelInfo
 from assistant.ui.session import LIVE_MODELS
 from assistant.ui.settings_dialog.data import ModelsView, latency_of
 from assistant.ui.settings_dialog.formatting import (
@@ -49,10 +49,6 @@ LATENCY_SOURCES = {
     "this machine": "measured on this machine (Measure on this machine)",
     "calibration": "measured on this machine (the quick calibration Auto follows)",
     "factory": "factory figure (measured when the model was built)",
-}
-PRECISION_COLORS = {
-    "fp32": "#0072B2", "fp16": "#56B4E9", "dynamic": "#009E73", "int8": "#D55E00",
-    "int16x8": "#CC79A7", "mixed": "#E69F00",
 }
 
 
