@@ -37,7 +37,7 @@ logger = logging.getLogger(__name__)
 
 HISTORY_LIMIT = 300
 SUGGEST_DEBOUNCE_MS = 40
-TIMER_CHECK_MS = 1000  # how often finished timers are looked for
+TIMER_CHECK_MS = 1000  # how often finished timers and due reminders are looked for
 
 
 class MainWindow(QMainWindow):
@@ -47,6 +47,7 @@ class MainWindow(QMainWindow):
     reply_shown = Signal(object)  # ChatLine of the assistant's reply (tests and screenshots wait on it)
     suggestions_shown = Signal(list)
     history_cleared = Signal()
+    reminder_announced = Signal(str)  # the announcement's text
     calibrated = Signal(object)  # CalibrationRun, or None when every variant was already timed here
 
     def __init__(self, settings: Settings | None = None, settings_warning: str | None = None,
@@ -389,15 +390,18 @@ class MainWindow(QMainWindow):
             return
         self._checking_timers = True
 
-        def done(timers) -> None:
+        def done(found) -> None:
             self._checking_timers = False
+            timers, reminders = found
             self.announce_timers(timers)
+            self.announce_reminders(reminders)
 
         def failed(exc: BaseException) -> None:
             self._checking_timers = False
             logger.warning("timer check failed: %s", exc)
 
-        self.worker.run(lambda ctx: self.session.due_timers(), success=done, failure=failed, name="timers")
+        self.worker.run(lambda ctx: (self.session.due_timers(), self.session.due_reminders()), success=done,
+                        failure=failed, name="timers")
 
     def announce_timers(self, timers) -> None:
         """A finished timer becomes an assistant message (kept in the history), a beep and a taskbar alert."""
@@ -408,6 +412,19 @@ class MainWindow(QMainWindow):
             self.transcript.add(line, follow=True)
             self.statusBar().showMessage(text, 15_000)
         if timers:
+            QApplication.beep()
+            QApplication.alert(self)
+
+    def announce_reminders(self, due) -> None:
+        """A due reminder or alarm (or one missed while the app was closed) becomes an assistant message
+        (kept in the history), a beep and a taskbar alert, like a finished timer."""
+        for item in due:
+            text = item.announcement()
+            msg = self.history.add("assistant", text, skill="reminder")
+            self.transcript.add(ChatLine("assistant", msg.text, msg.created, skill="reminder"), follow=True)
+            self.statusBar().showMessage(text, 15_000)
+            self.reminder_announced.emit(text)
+        if due:
             QApplication.beep()
             QApplication.alert(self)
 

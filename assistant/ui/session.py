@@ -133,6 +133,16 @@ class ModelSession:
             logger.warning("could not check the timers: %s", exc)
             return []
 
+    def due_reminders(self) -> list:
+        """Reminders and alarms whose time came (marked announced), missed ones included; [] without a chatbot."""
+        if self.chatbot is None:
+            return []
+        try:
+            return list(self.chatbot.skills.reminders.due())
+        except Exception as exc:  # a damaged skills database must not break the window
+            logger.warning("could not check the reminders: %s", exc)
+            return []
+
     def learn(self, text: str) -> None:
         if self.predictor is not None:
             try:

@@ -180,3 +180,25 @@ def test_timer_end_time_is_stored(chatbot):
     timer = chatbot.skills.timers.active()[0]
     end = datetime.fromtimestamp(timer.ends)
     assert timedelta(minutes=4, seconds=50) < end - datetime.now() <= timedelta(minutes=5)
+
+
+@pytest.mark.parametrize("text, intent", [
+    # The phrasings of the issue that asked for reminders ...
+    ("remind me to call mom at 5pm", "reminder_set"),
+    ("remind me to take the bread out in 20 minutes", "reminder_set"),
+    ("wake me at 7:30", "reminder_set"),
+    ("what are my reminders", "reminder_show"),
+    ("cancel the 5 pm reminder", "reminder_cancel"),
+    # ... and phrasings written for this test, not in the templates.
+    ("could you wake me up at quarter past six", "reminder_set"),
+    ("remind me in an hour to check the oven", "reminder_set"),
+    ("set my alarm for six thirty tomorrow", "reminder_set"),
+    ("what alarms do I have", "reminder_show"),
+    ("I don't need my alarm anymore", "reminder_cancel"),
+    ("hold the timer please", "timer_pause"),
+    ("continue the timer", "timer_resume"),
+    ("give me ten more minutes on the pizza timer", "timer_adjust"),
+])
+def test_reminder_and_timer_requests(chatbot, text, intent):
+    reply = chatbot.ask(text)
+    assert reply.intent == intent and reply.skill == intent, reply

@@ -20,7 +20,7 @@ from functools import cached_property
 from pathlib import Path
 
 from assistant.core.appdata import paths
-from assistant.core.skills import arithmetic, lists, notes, timers
+from assistant.core.skills import arithmetic, lists, notes, reminders, timers
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +52,8 @@ PrecisionReport = Callable[[], Mapping[str, str]]
 class Skills:
     """Carries out the intents the assistant can act on. `clock` (epoch seconds) is injectable."""
 
-    HANDLED = ("time", "date", "timer_start", "timer_cancel", "timer_status", "list_add", "list_show",
+    HANDLED = ("time", "date", "timer_start", "timer_cancel", "timer_status", "timer_pause", "timer_resume",
+               "timer_adjust", "reminder_set", "reminder_show", "reminder_cancel", "list_add", "list_show",
                "list_remove", "note_add", "note_show", "note_delete", "arithmetic", "about_precision", "help",
                "privacy", "nevermind")
 
@@ -68,11 +69,15 @@ class Skills:
     def conn(self) -> sqlite3.Connection:
         from assistant.core.appdata.storage import open_db
 
-        return open_db(DB_NAME, timers.SCHEMA + lists.SCHEMA + notes.SCHEMA)
+        return open_db(DB_NAME, timers.SCHEMA + lists.SCHEMA + notes.SCHEMA + reminders.SCHEMA)
 
     @cached_property
     def timers(self) -> timers.TimerStore:
         return timers.TimerStore(self.conn, self.clock)
+
+    @cached_property
+    def reminders(self) -> reminders.ReminderStore:
+        return reminders.ReminderStore(self.conn, self.clock)
 
     @cached_property
     def lists(self) -> lists.ListStore:
@@ -100,7 +105,7 @@ class Skills:
     def close(self) -> None:
         if "conn" in self.__dict__:
             self.conn.close()
-            for name in ("conn", "timers", "lists", "notes"):
+            for name in ("conn", "timers", "reminders", "lists", "notes"):
                 self.__dict__.pop(name, None)
 
     # -- handlers ----------------------------------------------------------------------------------
@@ -123,6 +128,24 @@ class Skills:
 
     def _do_timer_cancel(self, text: str) -> str:
         return timers.cancel_reply(self.timers, text)
+
+    def _do_timer_pause(self, text: str) -> str:
+        return timers.pause_reply(self.timers, text)
+
+    def _do_timer_resume(self, text: str) -> str:
+        return timers.resume_reply(self.timers, text)
+
+    def _do_timer_adjust(self, text: str) -> str:
+        return timers.adjust_reply(self.timers, text)
+
+    def _do_reminder_set(self, text: str) -> str:
+        return reminders.set_reply(self.reminders, text)
+
+    def _do_reminder_show(self, text: str) -> str:
+        return reminders.show_reply(self.reminders, text)
+
+    def _do_reminder_cancel(self, text: str) -> str:
+        return reminders.cancel_reply(self.reminders, text)
 
     def _do_list_add(self, text: str) -> str:
         return lists.add_reply(self.lists, text)

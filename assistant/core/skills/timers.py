@@ -21,10 +21,13 @@ CREATE TABLE IF NOT EXISTS timers (
     created REAL NOT NULL,
     ends REAL NOT NULL,
     cancelled INTEGER NOT NULL DEFAULT 0,
-    announced INTEGER NOT NULL DEFAULT 0
+    announced INTEGER NOT NULL DEFAULT 0,
+    paused_left REAL
 );
 CREATE INDEX IF NOT EXISTS timers_ends ON timers(ends);
 """
+# Columns added after the first release: (name, declaration) for ALTER TABLE on older databases.
+MIGRATIONS = (("paused_left", "REAL"),)
 MAX_SECONDS = 100 * 3600  # the HA templates go up to 100 hours
 
 
@@ -35,9 +38,14 @@ class Timer:
     duration_s: float
     created: float
     ends: float
+    paused_left: float | None = None  # seconds left when paused; None while it runs
+
+    @property
+    def paused(self) -> bool:
+        return self.paused_left is not None
 
     def remaining(self, now: float) -> float:
-        return max(0.0, self.ends - now)
+        return max(0.0, self.paused_left if self.paused_left is not None else self.ends - now)
 
     def label(self) -> str:
         """'pizza timer' or '5 minute timer'."""
@@ -54,10 +62,19 @@ class TimerStore(Store):
 
     SCHEMA = SCHEMA
 
+    def __init__(self, conn, clock=time.time):
+        super().__init__(conn, clock)
+        have = {row[1] for row in conn.execute("PRAGMA table_info(timers)")}
+        for column, declaration in MIGRATIONS:
+            if column not in have:
+                with self._lock:
+                    conn.execute(f"ALTER TABLE timers ADD COLUMN {column} {declaration}")
+
     def _rows(self, where: str, args: tuple = ()) -> list[Timer]:
         rows = self.conn.execute(
-            f"SELECT id, name, duration_s, created, ends FROM timers WHERE {where} ORDER BY ends", args).fetchall()
-        return [Timer(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+            f"SELECT id, name, duration_s, created, ends, paused_left FROM timers WHERE {where} ORDER BY ends",
+            args).fetchall()
+        return [Timer(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows]
 
     def start(self, seconds: float, name: str | None = None) -> Timer:
         now = self.clock()
@@ -68,21 +85,44 @@ class TimerStore(Store):
         return Timer(int(cur.lastrowid or 0), name, float(seconds), now, now + float(seconds))
 
     def active(self) -> list[Timer]:
-        """Running timers, the one ending first first."""
-        return self._rows("cancelled = 0 AND ends > ?", (self.clock(),))
+        """Running and paused timers, the one ending first first."""
+        return self._rows("cancelled = 0 AND (ends > ? OR paused_left IS NOT NULL)", (self.clock(),))
 
     def finished_since(self, seconds: float) -> list[Timer]:
         """Timers that ran out in the last `seconds` (not cancelled)."""
         now = self.clock()
-        return self._rows("cancelled = 0 AND ends <= ? AND ends > ?", (now, now - seconds))
+        return self._rows("cancelled = 0 AND paused_left IS NULL AND ends <= ? AND ends > ?", (now, now - seconds))
 
     def due(self) -> list[Timer]:
         """Finished timers nobody was told about yet; marks them told (for the app's notifications)."""
         with self._lock:
-            timers = self._rows("cancelled = 0 AND announced = 0 AND ends <= ?", (self.clock(),))
+            timers = self._rows("cancelled = 0 AND announced = 0 AND paused_left IS NULL AND ends <= ?",
+                                (self.clock(),))
             if timers:
                 self.conn.executemany("UPDATE timers SET announced = 1 WHERE id = ?", [(t.id,) for t in timers])
         return timers
+
+    def pause(self, timer_ids: list[int]) -> None:
+        now = self.clock()
+        with self._lock:
+            self.conn.executemany(
+                "UPDATE timers SET paused_left = MAX(0, ends - ?) WHERE id = ? AND paused_left IS NULL",
+                [(now, i) for i in timer_ids])
+
+    def resume(self, timer_ids: list[int]) -> None:
+        now = self.clock()
+        with self._lock:
+            self.conn.executemany(
+                "UPDATE timers SET ends = ? + paused_left, paused_left = NULL WHERE id = ? AND paused_left IS NOT NULL",
+                [(now, i) for i in timer_ids])
+
+    def adjust(self, timer_id: int, seconds: float) -> None:
+        """Add (or with a negative value take off) time; the label keeps the duration the user set."""
+        with self._lock:
+            self.conn.execute(
+                "UPDATE timers SET ends = ends + ?, "
+                "paused_left = CASE WHEN paused_left IS NULL THEN NULL ELSE paused_left + ? END WHERE id = ?",
+                (seconds, seconds, timer_id))
 
     def cancel(self, timer_ids: list[int]) -> int:
         with self._lock:
@@ -128,7 +168,8 @@ def start_reply(store: TimerStore, text: str) -> str:
 
 
 def _describe(timer: Timer, now: float) -> str:
-    return f"your {timer.label()} has {format_duration(timer.remaining(now))} left"
+    paused = " (paused)" if timer.paused else ""
+    return f"your {timer.label()} has {format_duration(timer.remaining(now))} left{paused}"
 
 
 def status_reply(store: TimerStore, text: str) -> str:
@@ -144,7 +185,8 @@ def status_reply(store: TimerStore, text: str) -> str:
     if len(timers) == 1:
         sentence = _describe(timers[0], now)
         return sentence[0].upper() + sentence[1:] + "."
-    parts = "; ".join(f"{t.label()}: {format_duration(t.remaining(now))} left" for t in timers)
+    parts = "; ".join(f"{t.label()}: {format_duration(t.remaining(now))} left" + (" (paused)" if t.paused else "")
+                      for t in timers)
     return f"You have {len(timers)} timers running. {parts[0].upper()}{parts[1:]}."
 
 
@@ -178,3 +220,63 @@ def cancel_reply(store: TimerStore, text: str) -> str:
     left = len(timers) - 1
     rest = f" {left} other timer{'s are' if left > 1 else ' is'} still running." if left else ""
     return f"Cancelled your {chosen[0].label()}.{rest}"
+
+
+def _one(store: TimerStore, text: str, want: str) -> tuple[Timer | None, str]:
+    """The timer `text` is about among those in state `want` (running | paused), or a reply saying why none."""
+    timers = [t for t in store.active() if t.paused == (want == "paused")]
+    if not timers:
+        others = store.active()
+        if not others:
+            return None, "There is no timer running."
+        state = "paused" if want == "running" else "running"
+        return None, f"Your {others[0].label()} is already {state}."
+    chosen = _select(timers, text)
+    if len(chosen) > 1:  # no name or duration given: the most recently started one
+        chosen = [max(chosen, key=lambda x: x.created)]
+    return chosen[0], ""
+
+
+def pause_reply(store: TimerStore, text: str) -> str:
+    timer, why = _one(store, text, "running")
+    if timer is None:
+        return why
+    store.pause([timer.id])
+    return f"Paused your {timer.label()} with {format_duration(timer.remaining(store.clock()))} left."
+
+
+def resume_reply(store: TimerStore, text: str) -> str:
+    timer, why = _one(store, text, "paused")
+    if timer is None:
+        return why
+    store.resume([timer.id])
+    return f"Resumed your {timer.label()}: {format_duration(timer.remaining(store.clock()))} left."
+
+
+_LESS_RE = re.compile(r"\b(take|remove|subtract|minus|less|shorter|shorten|reduce|cut|decrease|off)\b")
+
+
+_MORE_RE = re.compile(r"\b(?:more|extra|additional|further)\b")
+
+
+def adjust_reply(store: TimerStore, text: str) -> str:
+    seconds = parse_duration(_MORE_RE.sub(" ", words_to_digits(text)))  # "10 more minutes" -> "10 minutes"
+    if not seconds:
+        return "By how much? Say for example \"add 5 minutes to my timer\"."
+    timers = store.active()
+    if not timers:
+        return "There is no timer running."
+    chosen = _select(timers, re.sub(r"\b\d+(?:\.\d+)?\s*(?:hours?|minutes?|mins?|seconds?|secs?)\b", " ",
+                                    words_to_digits(text)))
+    timer = max(chosen, key=lambda x: x.created) if len(chosen) > 1 else chosen[0]
+    now = store.clock()
+    left = timer.remaining(now)
+    if _LESS_RE.search(words_to_digits(text)):
+        if seconds >= left:
+            return f"Your {timer.label()} has only {format_duration(left)} left; I can't take off {format_duration(seconds)}."
+        store.adjust(timer.id, -seconds)
+        return f"Took {format_duration(seconds)} off your {timer.label()}: {format_duration(left - seconds)} left."
+    if left + seconds > MAX_SECONDS:
+        return "Timers can run up to 100 hours."
+    store.adjust(timer.id, seconds)
+    return f"Added {format_duration(seconds)} to your {timer.label()}: {format_duration(left + seconds)} left."
