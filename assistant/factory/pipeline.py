@@ -478,8 +478,9 @@ class Build:
         self._stage("mixed", t)
 
     def _better(self, a: Candidate, b: Candidate) -> bool:
+        """Does `a` score better than `b` on the task metric? (metric_loss(spec, b, a) is how much worse a is.)"""
         spec = self.recipe.metric
-        return metric_loss(spec, b.quality[spec.name], a.quality[spec.name]) > 0
+        return metric_loss(spec, b.quality[spec.name], a.quality[spec.name]) < 0
 
     def _analyse(self) -> dict[str, dict[str, Any]]:
         t = time.monotonic()
@@ -604,11 +605,23 @@ class Build:
                 },
             }
 
+            entry.update(self.recipe.manifest_extra(self.data) or {})
+
             def change(manifest: dict[str, Any]) -> None:
                 manifest["models"][self.name] = entry
                 manifest["versions"] = entry["build"]["versions"]
 
             written = mf.update(self.models_dir, change)
+            t = time.monotonic()
+            updates = self.recipe.post_build(self.models_dir, written, self.work, self.opts.quick) or {}
+            if updates:
+                def merge(manifest: dict[str, Any]) -> None:
+                    for model, values in updates.items():
+                        if model in manifest["models"]:
+                            manifest["models"][model].update(values)
+
+                written = mf.update(self.models_dir, merge)
+                logger.info("%s: post-build analysis in %.1f s", self.name, time.monotonic() - t)
             if self.opts.report:
                 from assistant.factory import report
 
