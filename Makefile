@@ -1,5 +1,5 @@
 # The two commands of the README. Both set up everything they need first (scripts/setup.sh).
-.PHONY: run test lint models bench screenshots
+.PHONY: run test lint models bench bench-face screenshots
 
 run:
 	@scripts/setup.sh run
@@ -23,3 +23,9 @@ models:
 bench:
 	@scripts/setup.sh run
 	.venv/bin/python -m assistant bench
+
+# Our face pipeline at each precision against face_recognition (dlib) on the same frames.
+bench-face:
+	@scripts/setup.sh test
+	.venv/bin/python -m pip install -q -e ".[bench]"
+	.venv/bin/python scripts/bench_face.py

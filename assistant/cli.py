@@ -13,13 +13,14 @@ import sys
 
 from assistant import __version__
 
-SUBCOMMANDS = ("hardware", "models", "bench", "ask", "suggest")
+SUBCOMMANDS = ("hardware", "models", "bench", "ask", "suggest", "face")
 _HELP = {
     "hardware": "show the detected hardware and the precision chosen for each model",
     "models": "list every model variant with its checksum state and measured figures",
     "bench": "time every model variant on this machine",
     "ask": "ask the chatbot one question",
     "suggest": "next-word suggestions for a text",
+    "face": "enrol, verify or forget the face that unlocks the app",
 }
 
 logger = logging.getLogger(__name__)

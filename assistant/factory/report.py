@@ -187,7 +187,7 @@ def _model_section(name: str, entry: dict[str, Any], plots: list[str]) -> list[s
     baselines = entry.get("baselines") or {}
     if baselines:
         keys = sorted({k for b in baselines.values() for k in b})
-        out += ["Non-neural baselines on the same split:", ""]
+        out += ["Baselines on the same data:", ""]
         out += _table(["baseline"] + keys, [[b] + [_num(vals.get(k), 4) for k in keys] for b, vals in baselines.items()])
     layers = (entry.get("analysis") or {}).get("int8_layers")
     if layers:
@@ -218,6 +218,9 @@ def _model_section(name: str, entry: dict[str, Any], plots: list[str]) -> list[s
         ])
     elif "int8" in entry.get("variants", {}) and "mixed" not in entry.get("variants", {}):
         out += ["No selective (mixed) variant: int8 is within the tolerance or could not be analysed.", ""]
+    pairs = entry.get("pairs") or {}
+    if pairs:
+        out += _pairs_section(entry, pairs)
     data = entry.get("data") or {}
     if data:
         out += ["Data: " + ", ".join(f"{k} {_num(v)}" for k, v in data.items()), ""]
@@ -243,6 +246,47 @@ def _model_section(name: str, entry: dict[str, Any], plots: list[str]) -> list[s
     if "--out" in words[:-1]:
         bench = f"ASSISTANT_MODELS_DIR={shlex.quote(words[words.index('--out') + 1])} {bench}"
     out += ["Reproduce:", "", "```", command, f"{bench}      # the same latency code, on your machine", "```", ""]
+    return out
+
+
+def _pairs_section(entry: dict[str, Any], pairs: dict[str, Any]) -> list[str]:
+    """Separation and measured threshold of every detector+embedder precision pair (the face lock's)."""
+    out = [
+        "Detector + embedder precision pairs (the threshold the app uses for each pair is this table's). "
+        f"Method: {entry.get('pairs_method', '')}. "
+        "**The evaluation set is tiny** (12 photos of 7 people, 8 genuine and 58 impostor clean pairs, plus "
+        "labelled augmentations): it shows whether genuine and impostor scores separate and whether a "
+        "precision changes that; it is not a false-accept-rate estimate, which would need thousands of people.",
+        "",
+    ]
+
+    def d(stats: dict[str, Any], key: str) -> str:
+        return _num(stats.get(key), 3) if stats.get("n") else "-"
+
+    rows = []
+    for pair, s in sorted(pairs.items()):
+        ms = s.get("ms_per_frame") or {}
+        rows.append([
+            pair, _num(s.get("threshold"), 3), f"{d(s.get('genuine_clean', {}), 'min')} / {d(s.get('genuine_clean', {}), 'mean')}",
+            f"{d(s.get('genuine_augmented', {}), 'min')} / {d(s.get('genuine_augmented', {}), 'mean')}",
+            f"{d(s.get('impostor', {}), 'max')} / {d(s.get('impostor', {}), 'mean')}", _num(s.get("eer"), 3),
+            _num(s.get("gar_clean"), 3), _num(s.get("gar_augmented"), 3), _num(s.get("gar_at_zero_impostor"), 3),
+            _num(s.get("separation_clean"), 2), _num(s.get("separation_all"), 2), _num(s.get("faces_found"), 3),
+            _num(ms.get("detect"), 2), _num(ms.get("align_embed"), 2), _num(ms.get("total"), 2),
+        ])
+    out += _table(
+        ["detector+embedder", "threshold", "genuine clean min/mean", "genuine augm. min/mean", "impostor max/mean",
+         "EER", "GAR clean", "GAR augm.", "GAR at zero-impostor", "separation clean", "separation all",
+         "faces found", "detect ms", "align+embed ms", "total ms"], rows)
+    sample = next(iter(pairs.values()), {})
+    out += [
+        f"Pairs per row: genuine clean {sample.get('genuine_clean', {}).get('n', '-')}, genuine augmented "
+        f"{sample.get('genuine_augmented', {}).get('n', '-')}, impostor {sample.get('impostor', {}).get('n', '-')} "
+        "(a pair is left out when a face was not found on one side: see faces found). Separation: (lowest genuine "
+        "- highest impostor) / pooled standard deviation of the scores; positive means no overlap. GAR: genuine "
+        "pairs accepted at the threshold. Times: median per 640x480 frame at one thread, in the factory's process.",
+        "",
+    ]
     return out
 
 

@@ -8,6 +8,7 @@ the Engine all run models through `ModelRunner`, so they time and verify exactly
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -42,7 +43,7 @@ class ModelRunner:
         except Exception as exc:  # the interpreter raises ValueError/RuntimeError on damaged flatbuffers
             raise EngineError(f"cannot load {self.path.name}: {exc}") from exc
         self.input_details = self._interp.get_input_details()
-        self.output_details = self._interp.get_output_details()
+        self.output_details = _signature_order(self._interp, self._interp.get_output_details())
         self._batch_resizable = True
 
     def reset(self) -> None:
@@ -74,7 +75,7 @@ class ModelRunner:
                 self._interp.resize_tensor_input(detail["index"], list(shape), strict=False)
             self._interp.allocate_tensors()
             self.input_details = self._interp.get_input_details()
-            self.output_details = self._interp.get_output_details()
+            self.output_details = _signature_order(self._interp, self._interp.get_output_details())
             return True
         except EngineError:
             raise
@@ -90,6 +91,30 @@ class ModelRunner:
             self._interp.set_tensor(detail["index"], _to_input(array, detail))
         self._interp.invoke()
         return [_from_output(self._interp.get_tensor(d["index"]), d) for d in self.output_details]
+
+
+def _signature_order(interp, details: list[dict]) -> list[dict]:
+    """Output details in the order of the model's signature (output_0, output_1, ...: the order of the
+    Keras model's outputs). The flatbuffer's own order can differ (a three-output detector came back as
+    1, 0, 2), and shapes alone do not always tell outputs apart."""
+    try:
+        signatures = interp._get_full_signature_list()
+    except Exception:  # noqa: BLE001 - an interpreter without signature support keeps its own order
+        return details
+    if len(signatures) != 1:
+        return details
+    outputs = next(iter(signatures.values())).get("outputs") or {}
+    numbers: dict[str, int] = {}
+    for name in outputs:
+        match = re.fullmatch(r"output_(\d+)", name)
+        if match is None:
+            return details
+        numbers[name] = int(match.group(1))
+    if len(outputs) != len(details):
+        return details
+    by_index = {d["index"]: d for d in details}
+    ordered = [by_index.get(outputs[name]) for name in sorted(outputs, key=numbers.__getitem__)]
+    return [d for d in ordered if d is not None] if all(d is not None for d in ordered) else details
 
 
 def _to_input(array: np.ndarray, detail: dict) -> np.ndarray:

@@ -23,6 +23,8 @@ logger = logging.getLogger(__name__)
 KNOWN: dict[str, str] = {
     registry.CHATBOT: "assistant.factory.recipes.chatbot:ChatbotRecipe",
     registry.AUTOCOMPLETE: "assistant.factory.recipes.autocomplete:AutocompleteRecipe",
+    registry.FACE_DETECTOR: "assistant.factory.recipes.face_detector:FaceDetectorRecipe",
+    registry.FACE_EMBEDDER: "assistant.factory.recipes.face_embedder:FaceEmbedderRecipe",
 }
 
 _extra: dict[str, Callable[[], Recipe] | str] = {}

@@ -104,3 +104,13 @@ class Recipe(abc.ABC):
     def baselines(self, data: PreparedData, quick: bool) -> dict[str, dict[str, float]]:
         """Non-neural baselines on the same split, e.g. {"tfidf_logreg": {"macro_f1": ...}}."""
         return {}
+
+    def manifest_extra(self, data: PreparedData) -> dict[str, Any]:
+        """More facts for this model's manifest entry that the app reads (a detector's decoding settings)."""
+        return {}
+
+    def post_build(self, models_dir: Path, manifest: dict[str, Any], work_dir: Path,
+                   quick: bool) -> dict[str, dict[str, Any]]:
+        """Analyses that need the shipped files of this and other models (run after the manifest entry is
+        written); returns {model: {key: value}} to merge into those models' entries."""
+        return {}
