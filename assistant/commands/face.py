@@ -25,6 +25,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     verify = sub.add_parser("verify", help="does the face in SOURCE match the enrolled face?")
     verify.add_argument("source", help="camera number, image, video or folder of images")
     verify.add_argument("--all", action="store_true", help="score every picture instead of stopping at a match")
+    verify.add_argument("--liveness", action="store_true",
+                        help="also require a live face: head moves following a challenge, depth, no replay")
+    verify.add_argument("--challenge", metavar="MOVES",
+                        help="the moves a video file is judged against, e.g. left,right (a file cannot follow a "
+                             "random challenge; with a camera the default is a random one)")
     sub.add_parser("forget", help="delete the enrolled face")
     for p in (enroll, verify):
         p.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output")
@@ -87,6 +92,8 @@ def _verify(args, verifier, source, store) -> int:
     template = store.load()
     if template is None:
         return _fail(args, "no face is enrolled yet: run `assistant face enroll SOURCE` first")
+    if args.liveness:
+        return _verify_live(args, verifier, source, template)
     result = verifier.verify(source, template, stop_on_match=not args.all)
     if args.json:
         print_json(result.as_dict())
@@ -97,3 +104,40 @@ def _verify(args, verifier, source, store) -> int:
             print_table(["picture", "score", "note", "ms"], rows)
         print(f"\n{verifier.pair}, threshold {fmt(result.threshold)}, {fmt(result.ms_per_frame, 1)} ms per picture")
     return 0 if result.match else 1
+
+
+def _verify_live(args, verifier, source, template) -> int:
+    from assistant.core.face.liveness import MOVE_WORDS, parse_challenge
+    from assistant.core.face.unlock import UnlockSession
+
+    try:
+        challenge = parse_challenge(args.challenge) if args.challenge else None
+    except ValueError as exc:
+        return _fail(args, str(exc))
+    if challenge is None and not source.live:
+        return _fail(args, "a file cannot follow a random challenge: give the moves it shows with --challenge, "
+                           "e.g. --challenge left,right")
+    session = UnlockSession(verifier, template, liveness=True, challenge=challenge)
+    if source.live and not args.json:
+        print("Follow the moves: " + ", then ".join(MOVE_WORDS[m] for m in session.check.challenge))
+    state = session.state
+    for frame in source:
+        state = session.feed(frame)
+        if state.done:
+            break
+    if not state.done:
+        state = session.finish()
+    live = state.liveness
+    ok = state.status == "unlocked"
+    payload = {"match": session.identity_matched, "score": None if session.best_score is None else
+               round(session.best_score, 4), "threshold": session.threshold, "precision": verifier.pair,
+               "ms_per_frame": round(session.total_ms / max(1, state.frames), 2), "frames": state.frames,
+               "reason": state.message, "live": bool(live and live.live),
+               "liveness_reason": live.reason if live else "", "challenge": session.check.challenge}
+    if args.json:
+        print_json(payload)
+    else:
+        print(("UNLOCKED: " if ok else "REFUSED: ") + state.message)
+        print(f"  identity: {'match' if payload['match'] else 'no match'} (best score {fmt(payload['score'])}, "
+              f"threshold {fmt(payload['threshold'])}); liveness: {payload['liveness_reason']}")
+    return 0 if ok else 1

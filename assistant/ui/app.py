@@ -53,18 +53,19 @@ def run_gui(argv: list[str] | None = None) -> int:
         return 2
     settings, warning = load_settings()
     app = create_app(argv, settings)
-    theme.follow_system(app, lambda: window.settings.theme)
+    app.setQuitOnLastWindowClosed(True)
 
-    from assistant.ui.main_window import MainWindow
+    from assistant.ui.shell import AppShell
 
-    window = MainWindow(settings=settings, settings_warning=warning)
-    window.show()
-    _quit_on_signals(window)
+    shell = AppShell(settings, warning)
+    theme.follow_system(app, lambda: shell.settings.theme)
+    shell.start()
+    _quit_on_signals(shell)
     logger.info("window open (%s, platform %s)", APP_NAME, app.platformName())
     return int(app.exec())
 
 
-def _quit_on_signals(window) -> None:
+def _quit_on_signals(shell) -> None:
     """Ctrl+C in the terminal or SIGTERM close the window properly (history, geometry, worker threads).
 
     Python only runs signal handlers between bytecodes; a slow timer gives it the chance while Qt waits.
@@ -75,13 +76,16 @@ def _quit_on_signals(window) -> None:
 
     def close(signum, _frame) -> None:
         logger.info("signal %d: closing the window", signum)
-        window.close()
+        for window in (shell.window, shell.login, shell.wizard):
+            if window is not None:
+                window.close()
+        QApplication.quit()
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         try:
             signal.signal(sig, close)
         except (ValueError, OSError):  # not the main thread, or a platform without it
             pass
-    timer = QTimer(window)
+    timer = QTimer(shell)
     timer.timeout.connect(lambda: None)
     timer.start(250)

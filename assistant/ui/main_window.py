@@ -48,6 +48,8 @@ class MainWindow(QMainWindow):
     suggestions_shown = Signal(list)
     history_cleared = Signal()
     reminder_announced = Signal(str)  # the announcement's text
+    lock_requested = Signal()  # Ctrl+L: the shell locks the app (closes this window, shows the login)
+    settings_saved = Signal(object)  # Settings, after a change was saved
     calibrated = Signal(object)  # CalibrationRun, or None when every variant was already timed here
 
     def __init__(self, settings: Settings | None = None, settings_warning: str | None = None,
@@ -194,11 +196,17 @@ class MainWindow(QMainWindow):
         quit_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
         quit_action.triggered.connect(self.close)
         self.addAction(quit_action)
+        # Ctrl+L locks the app (it used to focus the message line, which moved to Ctrl+K).
         focus_action = QAction("Focus message", self)
-        focus_action.setShortcut(QKeySequence("Ctrl+L"))
+        focus_action.setShortcut(QKeySequence("Ctrl+K"))
         focus_action.triggered.connect(self.input.setFocus)
         self.addAction(focus_action)
-        self.settings_action, self.quit_action = settings_action, quit_action
+        lock_action = QAction("Lock now", self)
+        lock_action.setShortcut(QKeySequence("Ctrl+L"))
+        lock_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        lock_action.triggered.connect(self.lock_requested)
+        self.addAction(lock_action)
+        self.settings_action, self.quit_action, self.lock_action = settings_action, quit_action, lock_action
 
     def _window_settings(self) -> QSettings:
         return QSettings(str(paths.config_dir() / "window.ini"), QSettings.Format.IniFormat)
@@ -299,6 +307,17 @@ class MainWindow(QMainWindow):
             self.suggestions.set_words([], AUTOCOMPLETE_NOTE)
         self.session_changed.emit(state)
 
+    def update_settings(self, settings: Settings) -> bool:
+        """Adopt and save changed settings (from the settings dialog); False with a banner when saving failed."""
+        self.settings = settings
+        try:
+            save_settings(self.settings)
+        except OSError as exc:
+            self.banner.add(f"Settings could not be saved: {exc}")
+            return False
+        self.settings_saved.emit(self.settings)
+        return True
+
     def set_model_precision(self, model: str, precision: str | None) -> None:
         """Save the user's choice (None = Auto) and switch the live model now, in the worker."""
         overrides = dict(self.settings.precision_overrides)
@@ -306,11 +325,7 @@ class MainWindow(QMainWindow):
             overrides.pop(model, None)
         else:
             overrides[model] = precision
-        self.settings = replace(self.settings, precision_overrides=overrides)
-        try:
-            save_settings(self.settings)
-        except OSError as exc:
-            self.banner.add(f"Settings could not be saved: {exc}")
+        self.update_settings(replace(self.settings, precision_overrides=overrides))
         self.worker.run(lambda ctx: self.session.set_precision(model, precision), success=self._apply_state,
                         name=f"switching {model} precision")
 

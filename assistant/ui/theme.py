@@ -91,8 +91,12 @@ def palette(scheme: str) -> QPalette:
 def apply(app: QApplication, preference: str = "system") -> str:
     """Style the whole app; returns the scheme used ('light' or 'dark')."""
     scheme = resolve(preference)
-    if app.style().name().lower() != "fusion":
-        app.setStyle("Fusion")  # the same widgets everywhere; the native styles ignore much of the QSS
+    # The same widgets everywhere; the native styles ignore much of the QSS. Set once: with a style sheet
+    # applied, style().name() is "" (a style-sheet proxy), and setting the style again while a QWizard
+    # exists crashes Qt (re-styling after the set-up wizard was shown aborted the process).
+    if not app.property("assistant_fusion"):
+        app.setStyle("Fusion")
+        app.setProperty("assistant_fusion", True)
     app.setPalette(palette(scheme))
     base_pt = app.font().pointSize()
     base_pt = base_pt if 8 <= base_pt <= 16 else 10

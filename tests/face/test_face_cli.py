@@ -13,8 +13,7 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.conftest import REPO
-from tests.face.conftest import photo
+from tests.conftest import REPO, photo
 
 
 def face_cli(home, *args: str) -> subprocess.CompletedProcess:

@@ -13,8 +13,7 @@ from assistant.core.face.frames import read_image
 from assistant.core.face.verifier import FaceVerifier, measured_threshold
 from assistant.core.inference.hardware import detect
 from assistant.core.inference.policy import select
-from tests.conftest import HARDWARE_FIXTURES
-from tests.face.conftest import photo
+from tests.conftest import HARDWARE_FIXTURES, photo
 
 
 def test_every_shipped_pair_has_a_measured_threshold(face_models):

@@ -16,8 +16,11 @@ def test_tab_order_and_shortcuts_in_main_window(qtbot, make_window, models_dir):
     assert QApplication.focusWidget() is window.send_button
     qtbot.keyClick(window.send_button, Qt.Key.Key_Tab)
     assert QApplication.focusWidget() is window.settings_button
-    qtbot.keyClick(window.settings_button, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
-    assert window.input.hasFocus(), "Ctrl+L returns to the message line"
+    # Ctrl+K returns to the message line (it was Ctrl+L, which now locks the app: the face-lock issue).
+    qtbot.keyClick(window.settings_button, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier)
+    assert window.input.hasFocus(), "Ctrl+K returns to the message line"
+    with qtbot.waitSignal(window.lock_requested, timeout=2000):
+        qtbot.keyClick(window.input, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
     qtbot.keyClick(window.input, Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier)
     assert not window.isVisible(), "Ctrl+Q quits"
 

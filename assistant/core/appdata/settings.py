@@ -30,6 +30,10 @@ class Settings:
     use_calibration: bool = True
     show_suggestions: bool = True
     theme: str = "system"  # system | light | dark
+    # Face lock (its mode and password live in the lock file, assistant.core.face.lock).
+    lock_after_minutes: int = 10  # lock after this many minutes without input; 0 = never
+    liveness: bool = True  # face unlock also needs the head-move challenge (see assistant.core.face.liveness)
+    camera: str = "0"  # a camera number, or a video file / image folder standing in for one
 
     def override_for(self, model: str) -> str | None:
         value = self.precision_overrides.get(model)
@@ -84,6 +88,10 @@ def _from_dict(raw: dict[str, Any]) -> tuple[Settings, list[str]]:
             ok = 0 <= value <= 256
         if ok and f.name == "theme":
             ok = value in ("system", "light", "dark")
+        if ok and f.name == "lock_after_minutes":
+            ok = 0 <= value <= 24 * 60
+        if ok and f.name == "camera":
+            ok = bool(value.strip())
         if ok:
             values[f.name] = value
         else:

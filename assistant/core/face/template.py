@@ -1,14 +1,18 @@
-"""The enrolled face: a mean embedding and what made it, kept in the user data folder.
+"""The enrolled face: a mean embedding and what made it, kept in the user data folder, encrypted.
 
 One template per user of this computer. The file is written atomically and readable only by its owner
-(0600); a damaged file is moved aside and reported, never a crash. No picture of the face is stored:
-only the 128 numbers, which cannot be turned back into a photo.
+(0600), and its content is encrypted (AES-256-GCM) with a key kept in the OS keyring when there is one,
+otherwise in a 0600 key file (assistant.core.appdata.secrets); forgetting the face deletes both. A damaged
+file, or one whose key is gone, is moved aside and reported, never a crash. No picture of the face is
+stored: only the 128 numbers, which cannot be turned back into a photo.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
+import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -17,11 +21,15 @@ import numpy as np
 
 from assistant.core.appdata import paths
 from assistant.core.appdata.fileio import atomic_write
+from assistant.core.appdata.secrets import KeyLocation, KeyStore
 
 logger = logging.getLogger(__name__)
 
 FILE_NAME = "face_template.json"
-FORMAT = 1
+FORMAT = 1  # the template itself
+SEALED_FORMAT = 2  # the file: the template encrypted
+KEY_NAME = "face-template"
+_AAD = b"offline-assistant face template"
 
 
 class TemplateError(RuntimeError):
@@ -60,16 +68,28 @@ class FaceTemplate:
 
 
 class TemplateStore:
-    """Save, load and forget the template in `<data>/face_template.json` (or a given path)."""
+    """Save, load and forget the template in `<data>/face_template.json` (or a given path), encrypted."""
 
-    def __init__(self, path: Path | None = None):
+    def __init__(self, path: Path | None = None, keys: KeyStore | None = None):
         self.path = path or paths.data_dir() / FILE_NAME
+        self.keys = keys or KeyStore(KEY_NAME, self.path.with_name(KEY_NAME + ".key"))
 
     def exists(self) -> bool:
         return self.path.is_file()
 
-    def save(self, template: FaceTemplate) -> None:
-        atomic_write(self.path, template.to_json(), mode=0o600)
+    def key_location(self) -> KeyLocation:
+        return self.keys.location()
+
+    def save(self, template: FaceTemplate) -> KeyLocation:
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        key, where = self.keys.get_or_create()
+        nonce = os.urandom(12)
+        data = AESGCM(key).encrypt(nonce, template.to_json().encode("utf-8"), _AAD)
+        sealed = {"format": SEALED_FORMAT, "cipher": "AES-256-GCM", "key": where.kind,
+                  "nonce": base64.b64encode(nonce).decode("ascii"), "data": base64.b64encode(data).decode("ascii")}
+        atomic_write(self.path, json.dumps(sealed), mode=0o600)
+        return where
 
     def load(self) -> FaceTemplate | None:
         """The template, None when nobody enrolled; TemplateError (file moved aside) when it is damaged."""
@@ -80,20 +100,39 @@ class TemplateStore:
         except OSError as exc:
             raise TemplateError(f"the face template cannot be read ({exc.strerror or exc})") from exc
         try:
-            return FaceTemplate.from_json(text)
+            raw = json.loads(text)
+            if isinstance(raw, dict) and raw.get("format") == FORMAT:  # written before templates were encrypted
+                template = FaceTemplate.from_json(text)
+                self.save(template)
+                return template
+            return FaceTemplate.from_json(self._open(raw))
         except (ValueError, TypeError, KeyError) as exc:
             backup = self.path.with_name(self.path.name + ".damaged")
             try:
                 self.path.replace(backup)
             except OSError:
                 pass
-            logger.error("face template %s is damaged (%s); moved to %s", self.path, exc, backup)
-            raise TemplateError(f"the stored face was damaged and was set aside ({exc}); enrol again") from exc
+            logger.error("face template %s is unusable (%s); moved to %s", self.path, exc, backup)
+            raise TemplateError(f"the stored face is damaged or locked to another key, and was set aside ({exc}); enrol again") from exc
+
+    def _open(self, raw: object) -> str:
+        from cryptography.exceptions import InvalidTag
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        if not isinstance(raw, dict) or raw.get("format") != SEALED_FORMAT:
+            raise ValueError("not a face template file")
+        key = self.keys.get()
+        if key is None:
+            raise ValueError("its encryption key is gone")
+        try:
+            plain = AESGCM(key).decrypt(base64.b64decode(raw["nonce"]), base64.b64decode(raw["data"]), _AAD)
+        except (InvalidTag, ValueError) as exc:
+            raise ValueError("it does not decrypt with this computer's key") from exc
+        return plain.decode("utf-8")
 
     def forget(self) -> bool:
-        """Delete the template; True when there was one."""
-        try:
-            self.path.unlink()
-            return True
-        except FileNotFoundError:
-            return False
+        """Delete the template and its key; True when there was a template."""
+        had = self.path.exists()
+        self.path.unlink(missing_ok=True)
+        self.keys.delete()
+        return had

@@ -164,12 +164,15 @@ class FaceVerifier:
         if not good:
             reasons = "; ".join(dict.fromkeys(r.reason for r in judged if r.reason)) or "no picture"
             return EnrolResult(False, f"no usable picture of a face ({reasons})", None, 0, judged)
-        mean = l2_normalise(np.mean(np.stack(good), axis=0))
+        return EnrolResult(True, f"enrolled from {len(good)} picture{'s' if len(good) > 1 else ''}",
+                           self.make_template(good, name), len(good), judged)
+
+    def make_template(self, embeddings: list[np.ndarray], name: str = "") -> FaceTemplate:
+        """The enrolled face from the embeddings of good frames: their normalised mean."""
+        mean = l2_normalise(np.mean(np.stack(embeddings), axis=0))
         variant = self.catalog.model(EMBEDDER).variants.get(self.embedder.precision)
-        template = FaceTemplate(mean.astype(float).round(7).tolist(), name, len(good), self.detector.precision,
-                                self.embedder.precision, variant.sha256 if variant else "")
-        return EnrolResult(True, f"enrolled from {len(good)} picture{'s' if len(good) > 1 else ''}", template,
-                           len(good), judged)
+        return FaceTemplate(mean.astype(float).round(7).tolist(), name, len(embeddings), self.detector.precision,
+                            self.embedder.precision, variant.sha256 if variant else "")
 
     def verify(self, frames: Iterable[Frame], template: FaceTemplate, stop_on_match: bool = True) -> VerifyResult:
         """Score frames against the template; a match when a score reaches the measured threshold."""

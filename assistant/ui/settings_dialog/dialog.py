@@ -21,13 +21,14 @@ from assistant import APP_NAME
 from assistant.core.inference.catalog import Catalog
 from assistant.ui.settings_dialog.about_page import AboutPage
 from assistant.ui.settings_dialog.data import ModelsView, collect_hardware, collect_models_view
+from assistant.ui.settings_dialog.face_page import FaceLockPage
 from assistant.ui.settings_dialog.hardware_page import HardwarePage
 from assistant.ui.settings_dialog.models_page import ModelsPage
 
 logger = logging.getLogger(__name__)
 
 
-PAGES = ("Models and precision", "Hardware", "About")
+PAGES = ("Models and precision", "Hardware", "About", "Face lock")
 
 
 # -- the dialog ------------------------------------------------------------------------------------
@@ -39,9 +40,10 @@ class SettingsDialog(QDialog):
     view_updated = Signal(object)  # ModelsView
     bench_finished = Signal(object)  # list of BenchRow, or an exception
 
-    def __init__(self, main):
+    def __init__(self, main, camera_factory=None):
         super().__init__(main)
         self.main = main
+        self.camera_factory = camera_factory  # the face page's re-enrolment (None: the settings' camera)
         self.setWindowTitle(f"Settings \u2014 {APP_NAME}")
         self.setObjectName("SettingsDialog")
         self.view: ModelsView | None = None
@@ -67,7 +69,8 @@ class SettingsDialog(QDialog):
         self.hardware_page = HardwarePage()
         self.about_page = AboutPage()
         self.about_page.clear_requested.connect(self.confirm_clear)
-        for page in (self.models_page, self.hardware_page, self.about_page):
+        self.face_page = FaceLockPage(self)
+        for page in (self.models_page, self.hardware_page, self.about_page, self.face_page):
             self.stack.addWidget(page)
         self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
         self.nav.setCurrentRow(0)
@@ -98,6 +101,7 @@ class SettingsDialog(QDialog):
 
     # -- data --------------------------------------------------------------------------------------
     def refresh(self) -> None:
+        self.face_page.refresh()
         session, settings = self.main.session, self.main.settings
         self.main.worker.run(lambda ctx: collect_models_view(session, settings), success=self._show_view,
                              failure=self._view_failed, key="settings-view", name="reading the model catalog")
