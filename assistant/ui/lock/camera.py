@@ -106,6 +106,11 @@ class CameraPreview(QLabel):
         self._tone = tone
         self._redraw()
 
+    def set_tone(self, tone: str) -> None:
+        """Recolour the face box of the last picture (ok, wait, bad)."""
+        self._tone = tone
+        self._redraw()
+
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt name
         super().resizeEvent(event)
         self._redraw()

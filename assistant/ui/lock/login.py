@@ -193,9 +193,13 @@ class LoginWindow(QWidget):
             self.attempt_finished.emit(state)
             self.unlocked.emit("face")
             return
+        self._refused(state)
+
+    def _refused(self, state) -> None:
+        """A face attempt ended without unlocking: count it, say why and what next, show the box in red."""
         attempt = self.lock.failed("face")
-        self._set_status(f"{state.message[:1].upper()}{state.message[1:]}. {attempt.reason[:1].upper()}"
-                         f"{attempt.reason[1:]}.")
+        self.preview.set_tone("bad")
+        self._set_status(f"{_sentence(state.message)} {_sentence(attempt.reason)}")
         self.retry_button.setVisible(attempt.wait_s == 0)
         if attempt.wait_s:
             self.show_password()
@@ -217,10 +221,7 @@ class LoginWindow(QWidget):
             return
         state = self.session.finish()
         self.camera.stop()
-        attempt = self.lock.failed("face")
-        self._set_status(f"{state.message[:1].upper()}{state.message[1:]}. {attempt.reason}.")
-        self.retry_button.setVisible(attempt.wait_s == 0)
-        self.attempt_finished.emit(state)
+        self._refused(state)
 
     # -- password --------------------------------------------------------------------------------------
     def show_password(self) -> None:
@@ -264,3 +265,8 @@ class LoginWindow(QWidget):
         self.camera.stop()
         self._countdown.stop()
         super().closeEvent(event)
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return (text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")) if text else ""
