@@ -522,6 +522,10 @@ def build_dataset(seed: int, quick: bool) -> ChatbotData:
     for ex in ha + own:  # template examples were split by template while they were expanded
         splits[ex.split].append(ex)
 
+    form_rng = random.Random(seed + 8)
+    for exs in splits.values():
+        for ex in exs:
+            ex.text = _written_form(ex, form_rng)
     splits = _dedupe(splits)
     if quick:
         qrng = random.Random(seed + 7)
@@ -535,6 +539,24 @@ def build_dataset(seed: int, quick: bool) -> ChatbotData:
         data.x[split] = vocab.encode_batch([e.text for e in exs])
         data.y[split] = np.array([index[e.label] for e in exs], dtype=np.int32)
     return data
+
+
+_QUESTION_START = re.compile(r"^(what|whats|what's|how|when|where|who|which|why|is|are|am|was|were|do|does|did|can|"
+                             r"could|will|would|should|have|has|may)\b", re.IGNORECASE)
+
+
+def _written_form(ex: Example, rng: random.Random) -> str:
+    """Template sentences come lower case without punctuation, corpus questions capitalised with a "?": left
+    so, the model learns the source from the punctuation ("What can you do?" went to chit-chat, "what can
+    you do" to help; speech recognisers and people write the first form). Half of each take the other's."""
+    if rng.random() >= 0.5:
+        return ex.text
+    text = ex.text
+    if ex.source.startswith(("ha:", "own:")):
+        end = "?" if _QUESTION_START.match(text) else rng.choice((".", "!", ""))
+        return text[:1].upper() + text[1:] + end
+    stripped = text.rstrip(" ?!.")
+    return stripped[:1].lower() + stripped[1:] if stripped else text
 
 
 def _dedupe(splits: dict[str, list[Example]]) -> dict[str, list[Example]]:
