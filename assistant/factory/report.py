@@ -208,7 +208,10 @@ def _model_section(name: str, entry: dict[str, Any], plots: list[str]) -> list[s
             ])
     search = (entry.get("analysis") or {}).get("mixed_search")
     if search:
-        out += ["Selective int8 search (output layers, then the worst by RMSE/scale, kept in float until "
+        first = (entry.get("analysis") or {}).get("float_first")
+        order = (f"the layers named {', '.join(f'`{f}`' for f in first)} first, then output layers" if first
+                 else "output layers")
+        out += [f"Selective int8 search ({order}, then the worst by RMSE/scale, kept in float until "
                 "the tolerance is met):", ""]
         out += _table(["float layers", mname, "top-1 agr", "status", "within tolerance", "reason"], [
             [a.get("float_layers"), _num((a.get("quality") or {}).get(mname), 4),
@@ -218,6 +221,9 @@ def _model_section(name: str, entry: dict[str, Any], plots: list[str]) -> list[s
         ])
     elif "int8" in entry.get("variants", {}) and "mixed" not in entry.get("variants", {}):
         out += ["No selective (mixed) variant: int8 is within the tolerance or could not be analysed.", ""]
+    findings = entry.get("findings") or []
+    if findings:
+        out += ["What the analysis found:", ""] + [f"- {f}" for f in findings] + [""]
     pairs = entry.get("pairs") or {}
     if pairs:
         out += _pairs_section(entry, pairs)

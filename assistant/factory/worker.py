@@ -33,14 +33,21 @@ PRECISIONS = ("fp32", "fp16", "dynamic", "int8", "int16x8")  # what one converte
 def _load_model(job: dict[str, Any]) -> Any:
     import keras
 
-    for module in job.get("imports") or []:
-        importlib.import_module(module)  # registers the recipe's custom layers, if any
+    for name in job.get("imports") or []:
+        module = importlib.import_module(name)
+        # A recipe with custom layers registers them here (its module imports without Keras).
+        register = getattr(module, "register_keras_objects", None)
+        if callable(register):
+            register()
     # The .keras file was written moments ago by this build (trusted): allow Lambda layers too.
     return keras.saving.load_model(job["model"], compile=False, safe_mode=False)
 
 
-def _representative(job: dict[str, Any]) -> Any:
-    """A dataset factory yielding one list of batch-1 arrays per sample, as the converter wants."""
+def _representative(job: dict[str, Any], names: list[str] | None = None, order: list[str] | None = None) -> Any:
+    """A dataset factory yielding the batch-1 arrays of one sample at a time (saved in the Keras model's
+    input order). With `names` (the Keras input names) a sample is a dict {name: array}: the converter
+    stores inputs in an order of its own (Silero VAD: state before audio) and matches dicts by name.
+    The QuantizationDebugger wants lists in its interpreter's order: `order` is filled in before use."""
     import numpy as np
 
     with np.load(job["representative"]) as data:
@@ -52,9 +59,18 @@ def _representative(job: dict[str, Any]) -> Any:
 
     def dataset():
         for j in range(count):
-            yield [a[j : j + 1] for a in arrays]
+            sample = [a[j : j + 1] for a in arrays]
+            if names and len(names) == len(sample) and len(sample) > 1:
+                by_name = dict(zip(names, sample, strict=True))
+                yield [by_name[n] for n in order] if order else by_name
+            else:
+                yield sample
 
     return dataset
+
+
+def _input_names(model: Any) -> list[str]:
+    return [str(getattr(t, "name", "")).split(":")[0] for t in model.inputs]
 
 
 def _converter(job: dict[str, Any], model: Any, precision: str) -> Any:
@@ -69,20 +85,20 @@ def _converter(job: dict[str, Any], model: Any, precision: str) -> Any:
     elif precision == "dynamic":
         pass  # int8 weights, float activations: no calibration data
     elif precision == "int8":
-        converter.representative_dataset = _representative(job)
+        converter.representative_dataset = _representative(job, _input_names(model))
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         if job.get("int8_input"):
             converter.inference_input_type = tf.int8  # float inputs only; int32 token ids stay int32
         if job.get("int8_output"):
             converter.inference_output_type = tf.int8
     elif precision == "int16x8":
-        converter.representative_dataset = _representative(job)
+        converter.representative_dataset = _representative(job, _input_names(model))
         # Strictly 16x8: no silent fallback to float kernels (such a fallback negated embeddings once).
         converter.target_spec.supported_ops = [
             tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8
         ]
     elif precision in ("debug", "mixed"):
-        converter.representative_dataset = _representative(job)
+        converter.representative_dataset = _representative(job, _input_names(model))
     else:
         raise ValueError(f"unknown precision {precision!r}")
     return converter
@@ -99,9 +115,16 @@ def _debugger(job: dict[str, Any], model: Any, denylisted: list[str] | None) -> 
 
     options = tf.lite.experimental.QuantizationDebugOptions(denylisted_nodes=denylisted or None)
     converter = _converter(job, model, "debug")
-    return tf.lite.experimental.QuantizationDebugger(
-        converter=converter, debug_dataset=_representative(job), debug_options=options
+    order: list[str] = []
+    debugger = tf.lite.experimental.QuantizationDebugger(
+        converter=converter, debug_dataset=_representative(job, _input_names(model), order), debug_options=options
     )
+    # Its interpreter's input order, by signature name (read before the debug dataset is first used).
+    interp = debugger._quant_interpreter
+    signature = next(iter(interp._get_full_signature_list().values()), {}) if len(model.inputs) > 1 else {}
+    by_index = {index: name for name, index in (signature.get("inputs") or {}).items()}
+    order.extend(by_index[d["index"]] for d in interp.get_input_details() if d["index"] in by_index)
+    return debugger
 
 
 def _mixed(job: dict[str, Any], model: Any) -> None:

@@ -63,7 +63,7 @@ class Engine:
             variant = self.info.variants[candidate]
             assert variant.path is not None
             try:
-                runner = ModelRunner(variant.path, self.num_threads)
+                runner = ModelRunner(variant.path, self.num_threads, [t.name for t in self.info.inputs])
             except EngineError as exc:
                 failures.append(f"{candidate}: {exc}")
                 logger.warning("%s %s failed to load: %s", self.model_name, candidate, exc)

@@ -26,8 +26,12 @@ class EngineError(RuntimeError):
 class ModelRunner:
     """One TFLite model file in the LiteRT interpreter (XNNPACK is on by default for float/int8)."""
 
-    def __init__(self, path: str | Path, num_threads: int = 1):
+    def __init__(self, path: str | Path, num_threads: int = 1, input_names: Sequence[str] | None = None):
+        """input_names: the contract's input names in order (the manifest's); the converter may store a
+        model's inputs in another order (Silero's state came before its audio), so they are matched by
+        the signature's names. Without names the file's own order is used."""
         self.path = Path(path)
+        self.input_names = list(input_names or [])
         self.num_threads = max(1, int(num_threads))
         try:
             runtime = get_runtime()
@@ -42,7 +46,7 @@ class ModelRunner:
                 self._interp.allocate_tensors()
         except Exception as exc:  # the interpreter raises ValueError/RuntimeError on damaged flatbuffers
             raise EngineError(f"cannot load {self.path.name}: {exc}") from exc
-        self.input_details = self._interp.get_input_details()
+        self.input_details = _named_order(self._interp, self._interp.get_input_details(), self.input_names)
         self.output_details = _signature_order(self._interp, self._interp.get_output_details())
         self._batch_resizable = True
 
@@ -74,7 +78,7 @@ class ModelRunner:
                     )
                 self._interp.resize_tensor_input(detail["index"], list(shape), strict=False)
             self._interp.allocate_tensors()
-            self.input_details = self._interp.get_input_details()
+            self.input_details = _named_order(self._interp, self._interp.get_input_details(), self.input_names)
             self.output_details = _signature_order(self._interp, self._interp.get_output_details())
             return True
         except EngineError:
@@ -93,17 +97,34 @@ class ModelRunner:
         return [_from_output(self._interp.get_tensor(d["index"]), d) for d in self.output_details]
 
 
+def _signature(interp) -> dict | None:
+    try:
+        signatures = interp._get_full_signature_list()
+    except Exception:  # noqa: BLE001 - an interpreter without signature support keeps its own order
+        return None
+    return next(iter(signatures.values())) if len(signatures) == 1 else None
+
+
+def _named_order(interp, details: list[dict], names: Sequence[str]) -> list[dict]:
+    """Input details in the order of `names` (the signature maps each name to a tensor index)."""
+    if len(details) < 2 or not names:
+        return details
+    inputs = (_signature(interp) or {}).get("inputs") or {}
+    by_index = {d["index"]: d for d in details}
+    ordered = [by_index.get(inputs.get(name, -1)) for name in names]
+    if len(ordered) != len(details) or any(d is None for d in ordered):
+        raise EngineError(f"inputs {list(inputs)} of the model file do not match the contract's {list(names)}")
+    return ordered  # type: ignore[return-value]
+
+
 def _signature_order(interp, details: list[dict]) -> list[dict]:
     """Output details in the order of the model's signature (output_0, output_1, ...: the order of the
     Keras model's outputs). The flatbuffer's own order can differ (a three-output detector came back as
     1, 0, 2), and shapes alone do not always tell outputs apart."""
-    try:
-        signatures = interp._get_full_signature_list()
-    except Exception:  # noqa: BLE001 - an interpreter without signature support keeps its own order
+    signature = _signature(interp)
+    if signature is None:
         return details
-    if len(signatures) != 1:
-        return details
-    outputs = next(iter(signatures.values())).get("outputs") or {}
+    outputs = signature.get("outputs") or {}
     numbers: dict[str, int] = {}
     for name in outputs:
         match = re.fullmatch(r"output_(\d+)", name)

@@ -80,6 +80,9 @@ class Recipe(abc.ABC):
     precisions: tuple[str, ...] = ("fp32", "fp16", "dynamic", "int8", "int16x8")
     # Full-int8 variants keep integer inputs integer; float "features" inputs become int8 when True.
     int8_io: bool = True
+    # Layers (name substrings) the selective int8 search keeps in float before any ranked by error, when
+    # the recipe knows where int8 hurts (the VAD's STFT front end).
+    float_first: tuple[str, ...] = ()
 
     @abc.abstractmethod
     def prepare(self, work_dir: Path, quick: bool, seed: int) -> PreparedData:
