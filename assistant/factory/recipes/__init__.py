@@ -25,6 +25,7 @@ KNOWN: dict[str, str] = {
     registry.AUTOCOMPLETE: "assistant.factory.recipes.autocomplete:AutocompleteRecipe",
     registry.FACE_DETECTOR: "assistant.factory.recipes.face_detector:FaceDetectorRecipe",
     registry.FACE_EMBEDDER: "assistant.factory.recipes.face_embedder:FaceEmbedderRecipe",
+    registry.VAD: "assistant.factory.recipes.vad:VadRecipe",
 }
 
 _extra: dict[str, Callable[[], Recipe] | str] = {}
