@@ -1,5 +1,5 @@
 # The two commands of the README. Both set up everything they need first (scripts/setup.sh).
-.PHONY: run test lint models bench bench-face screenshots
+.PHONY: run test lint models bench bench-face bench-speech screenshots
 
 run:
 	@scripts/setup.sh run
@@ -29,3 +29,9 @@ bench-face:
 	@scripts/setup.sh test
 	.venv/bin/python -m pip install -q -e ".[bench]"
 	.venv/bin/python scripts/bench_face.py
+
+# The speech engines side by side: WER, intent accuracy, RTF and end-of-speech latency (scripts/bench_speech.py).
+bench-speech:
+	@scripts/setup.sh test
+	.venv/bin/python -m pip install -q -e ".[bench]"
+	.venv/bin/python scripts/bench_speech.py

@@ -13,7 +13,7 @@ import sys
 
 from assistant import __version__
 
-SUBCOMMANDS = ("hardware", "models", "bench", "ask", "suggest", "face")
+SUBCOMMANDS = ("hardware", "models", "bench", "ask", "suggest", "face", "transcribe", "speech")
 _HELP = {
     "hardware": "show the detected hardware and the precision chosen for each model",
     "models": "list every model variant with its checksum state and measured figures",
@@ -21,6 +21,8 @@ _HELP = {
     "ask": "ask the chatbot one question",
     "suggest": "next-word suggestions for a text",
     "face": "enrol, verify or forget the face that unlocks the app",
+    "transcribe": "speech to text of an audio file",
+    "speech": "list, install, download or remove speech models",
 }
 
 logger = logging.getLogger(__name__)

