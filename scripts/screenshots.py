@@ -46,6 +46,58 @@ def start_xvfb(size: str, dpi: int) -> tuple[subprocess.Popen, str]:
     return proc, display
 
 
+def run_for_schemes(args: argparse.Namespace, shoot, prefix: str) -> int:
+    """Under Xvfb when there is no display: `shoot(out, scheme)` once per scheme of `args.scheme`, each in a
+    fresh ASSISTANT_HOME (the user's own data is never shown). `args` has out, scheme and size."""
+    xvfb = None
+    if not os.environ.get("DISPLAY"):
+        xvfb, display = start_xvfb(args.size, 96)
+        os.environ["DISPLAY"] = display
+    os.environ["QT_QPA_PLATFORM"] = "xcb"
+    args.out.mkdir(parents=True, exist_ok=True)
+    try:
+        for scheme in (("light", "dark") if args.scheme == "both" else (args.scheme,)):
+            home = Path(tempfile.mkdtemp(prefix=prefix))
+            os.environ["ASSISTANT_HOME"] = str(home)
+            try:
+                shoot(args.out, scheme)
+            finally:
+                shutil.rmtree(home, ignore_errors=True)
+    finally:
+        if xvfb is not None:
+            xvfb.terminate()
+            xvfb.wait(5)
+    return 0
+
+
+class Shooter:
+    """Event pumping, waiting and saving for the screenshot scripts (the window and the whole X screen)."""
+
+    def __init__(self, app, out: Path, scheme: str):
+        self.app, self.out, self.scheme = app, out, scheme
+
+    def pump(self, seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            self.app.processEvents()
+            time.sleep(0.01)
+
+    def wait_until(self, cond, timeout: float = 30.0) -> None:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end and not cond():
+            self.app.processEvents()
+            time.sleep(0.01)
+
+    def save(self, name: str, widget, settle: float = 0.4) -> None:
+        self.pump(settle)
+        path = self.out / f"{self.scheme}-{name}.png"
+        widget.grab().save(str(path))
+        if shutil.which("import"):
+            subprocess.run(["import", "-window", "root", str(self.out / f"{self.scheme}-{name}-screen.png")],
+                           check=False)
+        print(path)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=REPO / "screenshots")

@@ -13,17 +13,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from scripts.screenshots import start_xvfb  # noqa: E402
+from scripts.screenshots import Shooter, run_for_schemes  # noqa: E402
 
 
 def main() -> int:
@@ -32,26 +29,8 @@ def main() -> int:
     parser.add_argument("--scheme", choices=("light", "dark", "both"), default="both")
     parser.add_argument("--size", default="1366x768")
     args = parser.parse_args()
-    xvfb = None
-    if not os.environ.get("DISPLAY"):
-        xvfb, display = start_xvfb(args.size, 96)
-        os.environ["DISPLAY"] = display
-    os.environ["QT_QPA_PLATFORM"] = "xcb"
     os.environ["ASSISTANT_NO_KEYRING"] = "1"
-    args.out.mkdir(parents=True, exist_ok=True)
-    try:
-        for scheme in (("light", "dark") if args.scheme == "both" else (args.scheme,)):
-            home = Path(tempfile.mkdtemp(prefix="assistant-lock-shots-"))
-            os.environ["ASSISTANT_HOME"] = str(home)
-            try:
-                shoot(args.out, scheme)
-            finally:
-                shutil.rmtree(home, ignore_errors=True)
-    finally:
-        if xvfb is not None:
-            xvfb.terminate()
-            xvfb.wait(5)
-    return 0
+    return run_for_schemes(args, shoot, "assistant-lock-shots-")
 
 
 def shoot(out: Path, scheme: str) -> None:
@@ -85,25 +64,8 @@ def shoot(out: Path, scheme: str) -> None:
     def camera(key):
         return lambda: ImageFolderSource(folders[key], live=True, fps=15.0)
 
-    def pump(seconds: float) -> None:
-        end = time.monotonic() + seconds
-        while time.monotonic() < end:
-            app.processEvents()
-            time.sleep(0.01)
-
-    def wait_until(cond, timeout: float = 30.0) -> None:
-        end = time.monotonic() + timeout
-        while time.monotonic() < end and not cond():
-            app.processEvents()
-            time.sleep(0.01)
-
-    def save(name: str, widget) -> None:
-        pump(0.4)
-        path = out / f"{scheme}-{name}.png"
-        widget.grab().save(str(path))
-        if shutil.which("import"):
-            subprocess.run(["import", "-window", "root", str(out / f"{scheme}-{name}-screen.png")], check=False)
-        print(path)
+    shots = Shooter(app, out, scheme)
+    pump, wait_until, save = shots.pump, shots.wait_until, shots.save
 
     # The wizard, page by page.
     lock = AppLock()

@@ -122,3 +122,25 @@ def face_models(monkeypatch):
     catalog = committed_catalog_or_skip("face_embedder")
     monkeypatch.delenv("ASSISTANT_MODELS_DIR", raising=False)
     return catalog
+
+
+# -- speech made with espeak-ng (Debian espeak-ng; `make test` installs it as root) ----------------
+
+@pytest.fixture(scope="session")
+def espeak_cache(tmp_path_factory) -> Path:
+    from assistant.factory import speech_data
+
+    if not speech_data.espeak_available():
+        pytest.fail("espeak-ng is missing: sudo apt-get install espeak-ng")
+    return tmp_path_factory.mktemp("espeak")
+
+
+@pytest.fixture(scope="session")
+def say(espeak_cache):
+    """say(text, voice="en-us", speed=150) -> 16 kHz float32 samples spoken by espeak-ng."""
+    from assistant.factory import speech_data
+
+    def speak(text: str, voice: str = "en-us", speed: int = 150) -> np.ndarray:
+        return speech_data.espeak(text, voice, speed, espeak_cache).samples
+
+    return speak

@@ -1,5 +1,5 @@
-"""Widgets of the chat page: message bubbles, the scrolling transcript, suggestion chips, the input line
-and the problem banner. They only display and report; the window decides what happens."""
+"""Widgets of the chat page: message bubbles, the scrolling transcript, suggestion chips, the input line,
+the microphone button with its level meter and the problem banner. They only display and report; the window decides what happens."""
 
 from __future__ import annotations
 
@@ -7,13 +7,14 @@ import datetime as _dt
 import logging
 from dataclasses import dataclass
 
-from PySide6.QtCore import QEvent, QKeyCombination, Qt, QTimer, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtCore import QEvent, QKeyCombination, QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QKeyEvent, QPainter, QPen
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QProgressBar,
     QPushButton,
     QScrollArea,
     QSizePolicy,
@@ -353,3 +354,70 @@ class Banner(QFrame):
         self.messages.clear()
         self.label.clear()
         self.hide()
+
+
+class MicButton(QToolButton):
+    """The microphone beside Send: hold to talk, click to toggle. Drawn (not a font glyph, which many
+    systems lack) in the theme's colours; red while listening. pressed/released come from QToolButton."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("MicButton")
+        self.setFixedSize(40, 36)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setAccessibleName("Microphone")
+        self.live = False
+        self.available = True
+
+    def set_live(self, live: bool) -> None:
+        self.live = live
+        self.update()
+
+    def set_available(self, available: bool, why: str = "") -> None:
+        self.available = available
+        self.setEnabled(available)
+        if why:
+            self.setToolTip(why)
+        self.update()
+
+    def paintEvent(self, event) -> None:  # noqa: N802 - Qt name
+        from assistant.ui.theme import current_colors
+
+        super().paintEvent(event)
+        colors = current_colors()
+        color = QColor(colors["danger"] if self.live else colors["text"] if self.available else colors["muted"])
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        cx, cy = self.width() / 2, self.height() / 2 - 2
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(color)
+        p.drawRoundedRect(QRectF(cx - 4.5, cy - 10, 9, 15), 4.5, 4.5)  # the capsule
+        pen = QPen(color, 1.8)
+        p.setPen(pen)
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.drawArc(QRectF(cx - 8, cy - 5, 16, 14), 200 * 16, 140 * 16)  # the holder
+        p.drawLine(QPointF(cx, cy + 9), QPointF(cx, cy + 13))
+        p.drawLine(QPointF(cx - 4, cy + 13), QPointF(cx + 4, cy + 13))
+        if not self.available:  # struck through
+            p.setPen(QPen(QColor(colors["danger"]), 2))
+            p.drawLine(QPointF(cx - 9, cy - 9), QPointF(cx + 9, cy + 13))
+        p.end()
+
+
+class LevelMeter(QProgressBar):
+    """The input level (dBFS -60 .. 0) while listening."""
+
+    FLOOR_DB = -60.0
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("LevelMeter")
+        self.setRange(0, 100)
+        self.setTextVisible(False)
+        self.setFixedHeight(4)
+        self.setAccessibleName("Microphone level")
+        self.setValue(0)
+
+    def set_level(self, dbfs: float) -> None:
+        value = 0.0 if dbfs != dbfs or dbfs < self.FLOOR_DB else (dbfs - self.FLOOR_DB) / -self.FLOOR_DB * 100
+        self.setValue(int(max(0.0, min(100.0, value))))

