@@ -2,7 +2,8 @@
 # Set up everything `make run` / `make test` need on a fresh Debian/Ubuntu machine with Python 3.11.
 # Usage: scripts/setup.sh run|test
 # - Debian packages: installed with apt-get when run as root; otherwise the exact apt-get line is printed.
-# - Python: a .venv in the checkout with the app (run) or app + factory + dev extras (test).
+# - Python: a .venv in the checkout with the locked versions of the app (run) or app + factory + dev +
+#   package extras (test).
 set -euo pipefail
 mode="${1:-run}"
 cd "$(dirname "$0")/.."
@@ -13,7 +14,7 @@ apt_run=(libportaudio2 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-ke
          libfontconfig1 libdbus-1-3 fonts-dejavu-core)
 # Tests: a virtual X server for the real-window smoke test, espeak-ng for synthetic speech, and the
 # pocketsphinx test recordings (LibriVox excerpts and commands) the speech tests and the VAD recipe use.
-apt_test=(xvfb xauth espeak-ng pocketsphinx-testdata)
+apt_test=(xvfb xauth espeak-ng pocketsphinx-testdata desktop-file-utils)
 pkgs=("${apt_run[@]}")
 [ "$mode" = test ] && pkgs+=("${apt_test[@]}")
 
@@ -50,12 +51,15 @@ if [ ! -x .venv/bin/python ]; then
   echo "setup: creating .venv with $py"
   "$py" -m venv .venv || { echo "setup: venv failed; install python3-venv (sudo apt-get install -y python3-venv)" >&2; exit 1; }
 fi
-extras=""
-[ "$mode" = test ] && extras="[factory,dev]"
+# Exact versions with hashes from the lock (requirements/run.txt: the app; requirements/test.txt: the app, the
+# factory, dev tools and PyInstaller), then this checkout itself without resolving anything again.
+# Refresh the lock after changing pyproject.toml: make lock.
+lock="requirements/$mode.txt"
 stamp=".venv/.installed-$mode"
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-  echo "setup: installing Python packages ($mode)"
+if [ ! -f "$stamp" ] || [ "$lock" -nt "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  echo "setup: installing the locked Python packages ($lock)"
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e ".$extras"
+  .venv/bin/python -m pip install -q --require-hashes -r "$lock"
+  .venv/bin/python -m pip install -q --no-deps -e .
   touch "$stamp"
 fi
