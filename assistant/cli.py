@@ -9,9 +9,10 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 
-from assistant import __version__
+from assistant import __version__, netguard
 
 SUBCOMMANDS = ("hardware", "models", "bench", "ask", "suggest", "face", "transcribe", "speech")
 _HELP = {
@@ -32,6 +33,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="assistant", description="Offline, private desktop assistant.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages to stderr")
+    parser.add_argument("--self-test", action="store_true",
+                        help="check that every model, speech, face verification and the window work here")
+    parser.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
+                        help="with --self-test: machine-readable output")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in SUBCOMMANDS:
         p = sub.add_parser(name, help=_HELP[name], description=_HELP[name])
@@ -52,7 +57,14 @@ def main(argv: list[str] | None = None) -> int:
     from assistant.core.appdata.logging_setup import setup_logging
 
     args = build_parser().parse_args(argv)
+    os.umask(0o077)  # everything the app writes in the user folders is this user's only (0600 / 0700)
     setup_logging(verbose=args.verbose)
+    if os.environ.get(netguard.ENV) == "1":  # the test suite's subprocesses: no network, as in the suite
+        netguard.install()
+    if args.self_test:
+        from assistant.selftest import main as self_test
+
+        return self_test(as_json=getattr(args, "json", False))
     if not args.command:
         from assistant.ui.app import run_gui
 

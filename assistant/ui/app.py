@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import time
 
-from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtCore import QCoreApplication, Qt, QtMsgType, qInstallMessageHandler
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
@@ -27,9 +28,25 @@ def display_problem() -> str | None:
             "under Xvfb (xvfb-run assistant); the command line works without one (assistant --help).")
 
 
+_QT_LEVELS = {QtMsgType.QtDebugMsg: logging.DEBUG, QtMsgType.QtInfoMsg: logging.INFO,
+              QtMsgType.QtWarningMsg: logging.WARNING, QtMsgType.QtCriticalMsg: logging.ERROR,
+              QtMsgType.QtFatalMsg: logging.CRITICAL}
+# Qt's notes that are no news to a user ("This plugin does not support propagateSizeHints()" offscreen).
+_QT_NOISE = ("propagateSizeHints", "QStandardPaths: XDG_RUNTIME_DIR")
+
+
+def _qt_message(kind: QtMsgType, context, message: str) -> None:
+    """Qt's own messages go to the log (the terminal only sees real warnings, via the log's handler)."""
+    level = _QT_LEVELS.get(kind, logging.WARNING)
+    if any(n in message for n in _QT_NOISE):
+        level = logging.DEBUG
+    logging.getLogger("qt").log(level, "%s", message)
+
+
 def create_app(argv: list[str] | None = None, settings: Settings | None = None) -> QApplication:
     """The QApplication with name, icon and style; reuses an existing one (tests)."""
     existing = QApplication.instance()
+    qInstallMessageHandler(_qt_message)
     if existing is None:
         QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
         QCoreApplication.setApplicationName(APP_ID)
@@ -61,8 +78,58 @@ def run_gui(argv: list[str] | None = None) -> int:
     theme.follow_system(app, lambda: shell.settings.theme)
     shell.start()
     _quit_on_signals(shell)
+    probe = os.environ.get(PROBE_ENV)
+    if probe:
+        _startup_probe(shell, probe)
     logger.info("window open (%s, platform %s)", APP_NAME, app.platformName())
     return int(app.exec())
+
+
+PROBE_ENV = "ASSISTANT_STARTUP_PROBE"
+
+
+def _rss_mb() -> float:
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+def _startup_probe(shell, path: str) -> None:
+    """For scripts/bench_bundle.py: once the first window is up, write when (wall clock) and the RSS; if
+    the chat window is up, ask one question and add the RSS after the reply; then quit. Same code frozen
+    and from source, so the two start times compare."""
+    import json
+
+    from PySide6.QtCore import QTimer
+
+    record: dict[str, float] = {}
+
+    def finish() -> None:
+        with open(path, "w", encoding="utf-8") as out:
+            json.dump(record, out)
+        QApplication.quit()
+
+    def replied(_line) -> None:
+        record.update(reply_wall=time.time(), rss_after_reply_mb=_rss_mb())
+        QTimer.singleShot(0, finish)
+
+    def shown() -> None:
+        record.update(first_window_wall=time.time(), rss_first_window_mb=_rss_mb())
+        window = shell.window
+        if window is None:  # the login window or the set-up wizard: nothing to ask
+            finish()
+            return
+        window.reply_shown.connect(replied)
+        window.input.setText("what time is it")
+        record["ask_wall"] = time.time()
+        window.send()
+
+    QTimer.singleShot(0, shown)
 
 
 def _quit_on_signals(shell) -> None:

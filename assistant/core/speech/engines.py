@@ -161,7 +161,8 @@ class WhisperEngine(SpeechEngine):
             try:
                 from faster_whisper import WhisperModel
             except ImportError as exc:
-                raise SpeechEngineError(f"the Whisper runtime is not installed ({exc.name})") from exc
+                logger.debug("importing faster_whisper failed", exc_info=True)
+                raise SpeechEngineError(f"the Whisper runtime is not installed or incomplete ({exc})") from exc
             t = time.perf_counter()
             try:
                 model = WhisperModel(str(folder), device="cpu", compute_type="int8", cpu_threads=threads,
