@@ -81,6 +81,8 @@ class AppShell(QObject):
         self.window_changed.emit(self.login)
 
     def _unlocked(self, how: str) -> None:
+        if self.login is None or self.window is not None:  # a late second signal: one chat window only
+            return
         logger.info("unlocked by %s", how)
         login, self.login = self.login, None
         self.show_chat()

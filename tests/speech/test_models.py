@@ -148,6 +148,7 @@ def _spec(server: _Server, sha: str | None = None) -> Download:
                     sha or hashlib.sha256(server.payload).hexdigest(), "test", "ko")
 
 
+@pytest.mark.local_server
 def test_download_with_progress(server, tmp_path):
     progress = []
     model = models.download(_spec(server), tmp_path, progress=lambda d, t: progress.append((d, t)))
@@ -157,6 +158,7 @@ def test_download_with_progress(server, tmp_path):
     assert server.requests == [None]
 
 
+@pytest.mark.local_server
 def test_an_interrupted_download_resumes(server, tmp_path):
     server.cut_after = len(server.payload) // 3
     with pytest.raises(ModelError, match="incomplete|cannot download"):
@@ -169,6 +171,7 @@ def test_an_interrupted_download_resumes(server, tmp_path):
     assert models.check_vosk_folder(model.path) is None
 
 
+@pytest.mark.local_server
 def test_a_server_that_ignores_range_starts_over(server, tmp_path):
     part = tmp_path / ".downloads" / "vosk-model-small-ko-test.zip.part"
     part.parent.mkdir(parents=True)
@@ -178,6 +181,7 @@ def test_a_server_that_ignores_range_starts_over(server, tmp_path):
     assert models.check_vosk_folder(model.path) is None
 
 
+@pytest.mark.local_server
 def test_a_wrong_checksum_installs_nothing(server, tmp_path):
     with pytest.raises(ModelError, match="does not match its published checksum"):
         models.download(_spec(server, sha="0" * 64), tmp_path)
@@ -185,6 +189,7 @@ def test_a_wrong_checksum_installs_nothing(server, tmp_path):
     assert not list((tmp_path / ".downloads").iterdir())
 
 
+@pytest.mark.local_server
 def test_an_unreachable_server_is_a_sentence(tmp_path):
     spec = Download("x", "http://127.0.0.1:9/none.zip", 10, "0" * 64, "test", "en")
     with pytest.raises(ModelError, match="cannot download x"):

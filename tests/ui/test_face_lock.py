@@ -239,6 +239,36 @@ def test_the_shell_shows_the_chat_only_after_an_unlock_and_ctrl_l_locks(qtbot, a
     assert [type(w).__name__ for w in shown] == ["LoginWindow", "MainWindow", "LoginWindow"]
 
 
+def test_one_unlock_opens_one_chat_window_even_when_frames_keep_coming(qtbot, app, frames):
+    """Regression (found by scripts/soak_long_use.py): frames the camera thread had queued before it
+    stopped reached the login after the unlock and unlocked again; every lock/unlock cycle left a second
+    chat window behind with its models and worker threads (about 70 MB and 2 threads a cycle)."""
+    from assistant.ui.main_window import MainWindow
+    from assistant.ui.shell import AppShell
+
+    _enrolled_lock(frames)
+    shell = AppShell(Settings(liveness=False), source_factory=source(frames["ardern_2"]), calibrate_on_start=False)
+    shown = []
+    shell.window_changed.connect(shown.append)
+    shell.start()
+    login = shell.login
+    late = []
+
+    def a_late_frame(_how):  # runs right after the shell's own slot, before the login is deleted
+        if not late:
+            late.append(shell.window)
+            login._on_frame(None, login.last_state)  # a queued frame with the same decision
+            login.unlocked.emit("face")  # and a second signal
+
+    login.unlocked.connect(a_late_frame)
+    qtbot.waitUntil(lambda: bool(late), timeout=30_000)
+    first = late[0]
+    assert isinstance(first, MainWindow) and shell.window is first
+    assert [type(w).__name__ for w in shown] == ["LoginWindow", "MainWindow"]
+    qtbot.waitUntil(lambda: first.loaded, timeout=30_000)
+    first.close()
+
+
 def test_the_face_lock_page_deletes_the_face_and_its_key(qtbot, make_window, frames):
     from PySide6.QtWidgets import QMessageBox
 

@@ -7,6 +7,7 @@ import logging.handlers
 import sys
 
 from assistant.core.appdata import paths
+from assistant.core.appdata.fileio import private_file
 
 LOG_FILE_NAME = "assistant.log"
 
@@ -30,6 +31,7 @@ def setup_logging(verbose: bool = False) -> None:
     root.setLevel(logging.DEBUG)
     fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
+        private_file(paths.logs_dir() / LOG_FILE_NAME)
         file_handler = logging.handlers.RotatingFileHandler(
             paths.logs_dir() / LOG_FILE_NAME, maxBytes=1_000_000, backupCount=3, encoding="utf-8"
         )

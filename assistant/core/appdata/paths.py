@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from assistant import APP_ID
+from assistant.core.appdata.fileio import private_dir
 
 
 def bundle_root() -> Path:
@@ -50,8 +51,7 @@ def _user_dir(kind: str) -> Path:
             "logs": platformdirs.user_log_dir,
         }[kind]
         path = Path(getter(APP_ID, appauthor=False))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return private_dir(path)
 
 
 def config_dir() -> Path:

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from assistant.core.appdata import paths
+from assistant.core.appdata.fileio import private_file
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +41,7 @@ def open_db(name: str, schema: str = "") -> sqlite3.Connection:
 
 
 def _connect(path: Path, schema: str) -> sqlite3.Connection:
+    private_file(path)  # SQLite gives its -wal and -shm files the database file's permissions
     conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
     conn.row_factory = sqlite3.Row
     conn.execute("PRAGMA journal_mode=WAL")

@@ -168,7 +168,7 @@ class Catalog:
         for name, entry in (raw.get("models") or {}).items():
             try:
                 models[name] = _parse_model(name, entry, models_dir)
-            except (TypeError, ValueError, KeyError, AttributeError) as exc:
+            except (TypeError, ValueError, KeyError, AttributeError, OverflowError) as exc:
                 problems.append(f"manifest entry for {name!r} is damaged: {exc}")
         for problem in problems:
             logger.info("%s", problem)

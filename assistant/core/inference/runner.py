@@ -45,7 +45,8 @@ class ModelRunner:
                 self._interp = runtime.interpreter_class(model_path=str(self.path), num_threads=self.num_threads)
                 self._interp.allocate_tensors()
         except Exception as exc:  # the interpreter raises ValueError/RuntimeError on damaged flatbuffers
-            raise EngineError(f"cannot load {self.path.name}: {exc}") from exc
+            detail = " ".join(str(exc).split())[:300] or type(exc).__name__  # LiteRT's text spans lines
+            raise EngineError(f"cannot load {self.path.name}: damaged or not a model this runtime reads ({detail})") from exc
         self.input_details = _named_order(self._interp, self._interp.get_input_details(), self.input_names)
         self.output_details = _signature_order(self._interp, self._interp.get_output_details())
         self._batch_resizable = True

@@ -28,6 +28,7 @@ from importlib import metadata
 from pathlib import Path
 
 from assistant.core.appdata import paths
+from assistant.core.appdata.fileio import make_private_tree, private_dir
 from assistant.core.speech.engines import check_vosk_folder, whisper_model_dir
 
 logger = logging.getLogger(__name__)
@@ -168,7 +169,9 @@ def _safe_members(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
 
 
 def _commit(staged: Path, target: Path, replace: bool) -> None:
-    """Move a checked, staged model folder into place (the old one, if replaced, goes last)."""
+    """Move a checked, staged model folder into place (the old one, if replaced, goes last); it becomes
+    this user's only (a folder copied from elsewhere keeps its permissions otherwise)."""
+    make_private_tree(staged)
     if target.exists():
         if not replace:
             raise ModelError(f"a model called {target.name} is already installed")
@@ -189,7 +192,7 @@ def install_zip(zip_path: str | Path, dest: Path | None = None, name: str | None
         raise ModelError(f"{zip_path}: no such file")
     if not zipfile.is_zipfile(zip_path):
         raise ModelError(f"{zip_path.name} is not a zip file (or it is damaged or incomplete)")
-    dest.mkdir(parents=True, exist_ok=True)
+    private_dir(dest)
     staging = Path(tempfile.mkdtemp(prefix=".installing-", dir=dest))
     try:
         try:
@@ -239,7 +242,7 @@ def install_folder(folder: str | Path, dest: Path | None = None, name: str | Non
     if problem:
         raise ModelError(problem)
     dest = dest or user_dir()
-    dest.mkdir(parents=True, exist_ok=True)
+    private_dir(dest)
     target = dest / _clean_name(name or folder.resolve().name)
     if target.resolve() == folder.resolve():
         raise ModelError(f"{folder} is already installed")
@@ -291,7 +294,7 @@ def download(spec: Download, dest: Path | None = None, progress: ProgressFn | No
     """
     dest = dest or user_dir()
     downloads = dest / ".downloads"
-    downloads.mkdir(parents=True, exist_ok=True)
+    private_dir(downloads)
     part = downloads / f"{spec.name}.zip.part"
     have = part.stat().st_size if part.is_file() else 0
     if have > spec.size:

@@ -41,6 +41,7 @@ class LoginWindow(QWidget):
     """Emits `unlocked("face" | "password")`. Build it with the lock state and the settings."""
 
     unlocked = Signal(str)
+    is_unlocked = False  # set once: later frames and a second Enter change nothing
     attempt_finished = Signal(object)  # UnlockState (tests and the benchmark wait on it)
 
     def __init__(self, lock: AppLock, settings: Settings, source_factory: SourceFactory | None = None,
@@ -171,8 +172,8 @@ class LoginWindow(QWidget):
         return state
 
     def _on_frame(self, image, state) -> None:
-        if state is None:
-            return
+        if state is None or self.is_unlocked:
+            return  # frames the camera thread sent before it stopped: the decision is taken
         self.last_state = state
         tone = {"unlocked": "ok", "refused": "bad"}.get(state.status, "wait")
         if state.face is not None and state.score is not None and state.score >= (state.threshold or 1):
@@ -188,6 +189,7 @@ class LoginWindow(QWidget):
             return
         self.camera.stop()
         if state.status == "unlocked":
+            self.is_unlocked = True
             self.lock.succeeded()
             self._set_status("Unlocked.")
             self.attempt_finished.emit(state)
@@ -236,6 +238,7 @@ class LoginWindow(QWidget):
         attempt = self.lock.check_password(self.password.text())
         self.password.clear()
         if attempt.ok:
+            self.is_unlocked = True
             self.camera.stop()
             self.password_note.setText("")
             self.unlocked.emit("password")
