@@ -57,7 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     from assistant.core.appdata.logging_setup import setup_logging
 
     args = build_parser().parse_args(argv)
-    os.umask(0o077)  # everything the app writes in the user folders is this user's only (0600 / 0700)
+    if argv is None:  # the real program (not a test calling main): what it writes is this user's only
+        os.umask(0o077)
     setup_logging(verbose=args.verbose)
     if os.environ.get(netguard.ENV) == "1":  # the test suite's subprocesses: no network, as in the suite
         netguard.install()

@@ -12,9 +12,10 @@ cd "$(dirname "$0")/.."
 apt_run=(libportaudio2 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0
          libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-randr0 libxcb-xkb1 libegl1 libgl1
          libfontconfig1 libdbus-1-3 fonts-dejavu-core)
-# Tests: a virtual X server for the real-window smoke test, espeak-ng for synthetic speech, and the
-# pocketsphinx test recordings (LibriVox excerpts and commands) the speech tests and the VAD recipe use.
-apt_test=(xvfb xauth espeak-ng pocketsphinx-testdata desktop-file-utils)
+# Tests: a virtual X server for the real-window smoke test, espeak-ng for synthetic speech, the
+# pocketsphinx test recordings (LibriVox excerpts and commands) the speech tests and the VAD recipe use,
+# desktop-file-validate for the installer test and strip (binutils) for the bundle.
+apt_test=(xvfb xauth espeak-ng pocketsphinx-testdata desktop-file-utils binutils)
 pkgs=("${apt_run[@]}")
 [ "$mode" = test ] && pkgs+=("${apt_test[@]}")
 

@@ -37,7 +37,13 @@ SENTENCES = ["what time is it", "set a timer for five minutes", "add milk to my 
              "take a note buy stamps", "show my shopping list", "cancel the timer", "thank you very much"]
 
 
-def resources() -> dict[str, float]:
+def resources(trim: bool = False) -> dict[str, float]:
+    """RSS, descriptors and threads now; `trim` first hands glibc's free heap pages back to the system
+    (malloc_trim), which tells memory still in use from memory the allocator only keeps cached."""
+    if trim:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
     status = Path("/proc/self/status").read_text()
     rss = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")) / 1024
     return {"rss_mb": rss, "fds": len(os.listdir("/proc/self/fd")), "threads": threading.active_count(),
@@ -51,6 +57,7 @@ def p95(values: list[float]) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", type=float, default=1.0, help="fraction of the issue's totals (0.05 for a quick look)")
+    parser.add_argument("--trim", action="store_true", help="malloc_trim before each RSS reading")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -134,6 +141,7 @@ def main() -> int:
     precisions: dict[str, list[str]] = {}
     rows, snapshots = [], {}
     counter = {"sentence": 0}
+    debug_types: dict[str, int] = {}
 
     def one_round(rnd: int) -> dict[str, list[float]]:
         """One tenth of the work on the chat window the face opened; the latencies of each kind."""
@@ -201,8 +209,8 @@ def main() -> int:
     for rnd in range(ROUNDS):
         lat = one_round(rnd)
         gc.collect()
-        wait_until(lambda: False, 0.5)  # let the closed windows' deleteLater run
-        row = {"round": rnd + 1, **{f"p95_{k}_ms": p95(v) for k, v in lat.items()}, **resources(),
+        wait_until(lambda: False, 2.0)  # the closed windows' deleteLater and the app's heap trim after a lock
+        row = {"round": rnd + 1, **{f"p95_{k}_ms": p95(v) for k, v in lat.items()}, **resources(args.trim),
                "n": {k: len(v) for k, v in lat.items()}}
         rows.append(row)
         if os.environ.get("SOAK_DEBUG"):
@@ -211,6 +219,11 @@ def main() -> int:
             from assistant.ui.main_window import MainWindow
             print("  threads:", dict(Counter(t.name.rstrip("0123456789") for t in threading.enumerate())),
                   "windows alive:", sum(isinstance(o, MainWindow) for o in gc.get_objects()))
+            types = Counter(type(o).__name__ for o in gc.get_objects())
+            grown = {k: v - debug_types.get(k, 0) for k, v in types.items() if v - debug_types.get(k, 0) > 50}
+            print("  object types grown since the last round:", dict(sorted(grown.items(), key=lambda kv: -kv[1])[:12]))
+            debug_types.clear()
+            debug_types.update(types)
         print(f"round {rnd + 1}: " + ", ".join(f"{k} {v:.1f}" if isinstance(v, float) else f"{k} {v}"
                                               for k, v in row.items() if k != "n"), flush=True)
         if rnd == 0:

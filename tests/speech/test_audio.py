@@ -97,7 +97,7 @@ def test_every_format_transcribes_to_the_same_words(tmp_path, command, whisper, 
         # file (one LSB from the WAV) hear "add" as "and"; whisper tiny.en sits at the edge on this command.
         # Every format must still give the same words but at most one.
         words = _words(transcribe_file(path, whisper, vad).text)
-        assert len(words) == len(reference) and sum(w != r for w, r in zip(words, reference)) <= 1, (path.name, words)
+        assert len(words) == len(reference) and sum(w != r for w, r in zip(words, reference, strict=True)) <= 1, (path.name, words)
 
 
 def test_bad_files_get_a_sentence(tmp_path):

@@ -184,3 +184,19 @@ def test_a_finished_timer_is_announced_once(qtbot, make_window, real_models):
     assert window.history.recent(5)[-1].text == bubble.line.text  # kept with the conversation
     qtbot.wait(2500)  # later checks do not announce it again
     assert len(announced()) == 1
+
+
+def test_the_transcript_keeps_the_newest_bubbles_only(qtbot):
+    """Regression (scripts/soak_long_use.py): every bubble costs layout time on each new message, so an
+    unbounded transcript made replies slower the longer the window stayed open (p95 39 -> 66 ms over 1,000
+    messages). Older messages leave the window; they stay in the history database."""
+    from assistant.ui.chat_widgets import MAX_BUBBLES, ChatLine, Transcript
+
+    transcript = Transcript()
+    qtbot.addWidget(transcript)
+    for i in range(MAX_BUBBLES + 50):
+        transcript.add(ChatLine("user" if i % 2 else "assistant", f"message {i}", 0.0))
+    assert len(transcript.bubbles) == MAX_BUBBLES == len(transcript._rows)
+    assert transcript.bubbles[0].line.text == "message 50"
+    assert transcript.bubbles[-1].line.text == f"message {MAX_BUBBLES + 49}"
+    assert transcript.last_message() == f"message {MAX_BUBBLES + 49}"
