@@ -199,3 +199,23 @@ def test_an_unreachable_server_is_a_sentence(tmp_path):
 def test_the_official_english_model_is_pinned():
     spec = models.SMALL_ENGLISH
     assert spec.url.startswith("https://") and spec.size == 41_205_931 and len(spec.sha256) == 64
+
+
+def test_an_install_cleans_up_what_killed_installs_left(korean_zip, tmp_path):
+    """Found by scripts/crash_soak.py: a SIGKILL during an install left a `.installing-*` folder behind for
+    good (hidden from the list, but disk space). The next install removes those older than an hour."""
+    import os
+    import time
+
+    dest = tmp_path / "models"
+    old, fresh, old_replaced = dest / ".installing-abc", dest / ".installing-new", dest / ".old-x-123"
+    for folder in (old, fresh, old_replaced):
+        (folder / "model" / "am").mkdir(parents=True)
+        (folder / "model" / "am" / "final.mdl").write_bytes(b"half")
+    hours_ago = time.time() - 2 * 3600
+    for folder in (old, old_replaced):
+        os.utime(folder, (hours_ago, hours_ago))
+    models.install_zip(korean_zip, dest=dest, name="ko")
+    assert not old.exists() and not old_replaced.exists()
+    assert fresh.is_dir()  # it may be another window's install in progress
+    assert (dest / "ko" / "am" / "final.mdl").is_file()

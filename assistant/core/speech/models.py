@@ -19,6 +19,7 @@ import re
 import shutil
 import tempfile
 import threading
+import time
 import urllib.error
 import urllib.request
 import zipfile
@@ -168,6 +169,32 @@ def _safe_members(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
     return members
 
 
+STALE_STAGING_S = 3600  # an install that has not finished in an hour was killed (a crash, a power cut)
+
+
+def remove_stale_staging(dest: Path, max_age_s: float = STALE_STAGING_S) -> list[str]:
+    """Delete the half-copied folders killed installs left (`.installing-*`, `.old-*`); a fresh one may
+    belong to an install running in another window, so only old ones go. Returns what was removed."""
+    removed = []
+    now = time.time()
+    for folder in dest.glob(".installing-*") if dest.is_dir() else []:
+        removed += _remove_if_old(folder, now, max_age_s)
+    for folder in dest.glob(".old-*") if dest.is_dir() else []:
+        removed += _remove_if_old(folder, now, max_age_s)
+    return removed
+
+
+def _remove_if_old(folder: Path, now: float, max_age_s: float) -> list[str]:
+    try:
+        if not folder.is_dir() or now - folder.stat().st_mtime < max_age_s:
+            return []
+    except OSError:
+        return []
+    shutil.rmtree(folder, ignore_errors=True)
+    logger.info("removed %s, left by an install that did not finish", folder.name)
+    return [folder.name]
+
+
 def _commit(staged: Path, target: Path, replace: bool) -> None:
     """Move a checked, staged model folder into place (the old one, if replaced, goes last); it becomes
     this user's only (a folder copied from elsewhere keeps its permissions otherwise)."""
@@ -193,6 +220,7 @@ def install_zip(zip_path: str | Path, dest: Path | None = None, name: str | None
     if not zipfile.is_zipfile(zip_path):
         raise ModelError(f"{zip_path.name} is not a zip file (or it is damaged or incomplete)")
     private_dir(dest)
+    remove_stale_staging(dest)
     staging = Path(tempfile.mkdtemp(prefix=".installing-", dir=dest))
     try:
         try:
@@ -246,6 +274,7 @@ def install_folder(folder: str | Path, dest: Path | None = None, name: str | Non
     target = dest / _clean_name(name or folder.resolve().name)
     if target.resolve() == folder.resolve():
         raise ModelError(f"{folder} is already installed")
+    remove_stale_staging(dest)
     staging = Path(tempfile.mkdtemp(prefix=".installing-", dir=dest))
     try:
         try:
