@@ -44,9 +44,9 @@ def resources(trim: bool = False) -> dict[str, float]:
         import ctypes
 
         ctypes.CDLL("libc.so.6").malloc_trim(0)
-    status = Path("/proc/self/status").read_text()
-    rss = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")) / 1024
-    return {"rss_mb": rss, "fds": len(os.listdir("/proc/self/fd")), "threads": threading.active_count(),
+    from assistant.core.inference.hardware import resident_mb
+
+    return {"rss_mb": resident_mb(), "fds": len(os.listdir("/proc/self/fd")), "threads": threading.active_count(),
             "os_threads": len(os.listdir("/proc/self/task"))}
 
 

@@ -11,23 +11,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import resource
 import sys
 from pathlib import Path
 
 import numpy as np
 
-_STATUS = Path("/proc/self/status")
+from assistant.core.inference.hardware import process_status_kb
+
 _CLEAR_REFS = Path("/proc/self/clear_refs")
-
-
-def _status_kb(key: str) -> int | None:
-    try:
-        match = re.search(rf"^{key}:\s+(\d+)\s+kB", _STATUS.read_text(), re.M)
-    except OSError:
-        return None
-    return int(match.group(1)) if match else None
 
 
 def _maxrss_bytes() -> int:
@@ -52,8 +44,8 @@ def peak_memory_bytes(path: Path, inputs: list[np.ndarray] | None, runs: int = 1
     from assistant.core.inference.runtime import get_runtime
 
     get_runtime()  # import the interpreter library before the baseline
-    if _reset_peak() and _status_kb("VmRSS") is not None:
-        baseline = (_status_kb("VmRSS") or 0) * 1024
+    if _reset_peak() and process_status_kb("VmRSS") is not None:
+        baseline = (process_status_kb("VmRSS") or 0) * 1024
         method = "VmHWM growth"
     else:
         baseline = _maxrss_bytes()
@@ -62,7 +54,7 @@ def peak_memory_bytes(path: Path, inputs: list[np.ndarray] | None, runs: int = 1
     arrays = inputs if inputs is not None else sample_inputs(runner)
     for _ in range(runs):
         runner.run(arrays)
-    peak = (_status_kb("VmHWM") or 0) * 1024 if method == "VmHWM growth" else _maxrss_bytes()
+    peak = (process_status_kb("VmHWM") or 0) * 1024 if method == "VmHWM growth" else _maxrss_bytes()
     return max(0, peak - baseline), method
 
 

@@ -88,17 +88,6 @@ def run_gui(argv: list[str] | None = None) -> int:
 PROBE_ENV = "ASSISTANT_STARTUP_PROBE"
 
 
-def _rss_mb() -> float:
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return float("nan")
-
-
 def _startup_probe(shell, path: str) -> None:
     """For scripts/bench_bundle.py: once the first window is up, write when (wall clock) and the RSS; if
     the chat window is up, ask one question and add the RSS after the reply; then quit. Same code frozen
@@ -106,6 +95,8 @@ def _startup_probe(shell, path: str) -> None:
     import json
 
     from PySide6.QtCore import QTimer
+
+    from assistant.core.inference.hardware import resident_mb
 
     record: dict[str, float] = {}
 
@@ -115,11 +106,11 @@ def _startup_probe(shell, path: str) -> None:
         QApplication.quit()
 
     def replied(_line) -> None:
-        record.update(reply_wall=time.time(), rss_after_reply_mb=_rss_mb())
+        record.update(reply_wall=time.time(), rss_after_reply_mb=resident_mb())
         QTimer.singleShot(0, finish)
 
     def shown() -> None:
-        record.update(first_window_wall=time.time(), rss_first_window_mb=_rss_mb())
+        record.update(first_window_wall=time.time(), rss_first_window_mb=resident_mb())
         window = shell.window
         if window is None:  # the login window or the set-up wizard: nothing to ask
             finish()

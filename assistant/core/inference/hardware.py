@@ -805,3 +805,19 @@ def _detect_live() -> HardwareProfile:
         board="",
         source="live",
     )
+
+
+def process_status_kb(key: str) -> int | None:
+    """A kB figure of this process from /proc/self/status (VmRSS, VmHWM); None where there is none (macOS,
+    Windows). The factory's memory probe, the startup probe and the soak scripts read it here."""
+    try:
+        match = re.search(rf"^{key}:\s+(\d+)\s+kB", Path("/proc/self/status").read_text(), re.M)
+    except OSError:
+        return None
+    return int(match.group(1)) if match else None
+
+
+def resident_mb() -> float:
+    """This process's resident set in MB (NaN where /proc is missing)."""
+    kb = process_status_kb("VmRSS")
+    return kb / 1024 if kb is not None else float("nan")
