@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -200,15 +201,12 @@ def check_window() -> str:
             os.environ.pop("ASSISTANT_HOME", None)
         else:
             os.environ["ASSISTANT_HOME"] = saved
-        import shutil
-
         shutil.rmtree(scratch, ignore_errors=True)
 
 
 def check_folders() -> str:
     checked = []
-    for folder in (paths.config_dir(), paths.data_dir(), paths.cache_dir(), paths.logs_dir()):
-        folder.mkdir(parents=True, exist_ok=True)
+    for folder in (paths.config_dir(), paths.data_dir(), paths.cache_dir(), paths.logs_dir()):  # each made here
         probe = folder / f".selftest-{os.getpid()}"
         probe.write_text("ok", encoding="utf-8")
         probe.unlink()

@@ -31,9 +31,9 @@ def setup_logging(verbose: bool = False) -> None:
     root.setLevel(logging.DEBUG)
     fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        private_file(paths.logs_dir() / LOG_FILE_NAME)
+        log_file = private_file(paths.logs_dir() / LOG_FILE_NAME)
         file_handler = logging.handlers.RotatingFileHandler(
-            paths.logs_dir() / LOG_FILE_NAME, maxBytes=1_000_000, backupCount=3, encoding="utf-8"
+            log_file, maxBytes=1_000_000, backupCount=3, encoding="utf-8"
         )
         file_handler.setLevel(logging.DEBUG)
         file_handler.setFormatter(fmt)

@@ -175,24 +175,20 @@ STALE_STAGING_S = 3600  # an install that has not finished in an hour was killed
 def remove_stale_staging(dest: Path, max_age_s: float = STALE_STAGING_S) -> list[str]:
     """Delete the half-copied folders killed installs left (`.installing-*`, `.old-*`); a fresh one may
     belong to an install running in another window, so only old ones go. Returns what was removed."""
-    removed = []
     now = time.time()
-    for folder in dest.glob(".installing-*") if dest.is_dir() else []:
-        removed += _remove_if_old(folder, now, max_age_s)
-    for folder in dest.glob(".old-*") if dest.is_dir() else []:
-        removed += _remove_if_old(folder, now, max_age_s)
-    return removed
+    return [folder.name for pattern in (".installing-*", ".old-*") for folder in dest.glob(pattern)
+            if _remove_if_old(folder, now, max_age_s)]
 
 
-def _remove_if_old(folder: Path, now: float, max_age_s: float) -> list[str]:
+def _remove_if_old(folder: Path, now: float, max_age_s: float) -> bool:
     try:
         if not folder.is_dir() or now - folder.stat().st_mtime < max_age_s:
-            return []
+            return False
     except OSError:
-        return []
+        return False
     shutil.rmtree(folder, ignore_errors=True)
     logger.info("removed %s, left by an install that did not finish", folder.name)
-    return [folder.name]
+    return True
 
 
 def _commit(staged: Path, target: Path, replace: bool) -> None:
