@@ -21,8 +21,10 @@ from tests.conftest import REPO
 from tests.robustness.conftest import tried
 
 pytestmark = pytest.mark.slow
-FAST = settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
-SLOW = settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+# FUZZ_SCALE=20 make test (or pytest tests/robustness) digs deeper by hand; CI runs the default 1.
+SCALE = max(1, int(os.environ.get("FUZZ_SCALE", "1")))
+FAST = settings(max_examples=300 * SCALE, deadline=None, suppress_health_check=list(HealthCheck))
+SLOW = settings(max_examples=60 * SCALE, deadline=None, suppress_health_check=list(HealthCheck))
 
 # Text as people (and pasted documents) produce it: any Unicode, control characters, digits and operators,
 # command-like words, and now and then something huge.

@@ -96,6 +96,41 @@ def test_broken_zips_leave_nothing_behind(korean_zip, tmp_path):
         models.install_zip(tmp_path / "nothing.zip", dest)
 
 
+def _small_model_zip(path: Path, compression: int = zipfile.ZIP_STORED) -> bytes:
+    with zipfile.ZipFile(path, "w", compression) as z:
+        for name in ("am/final.mdl", "conf/model.conf", "graph/HCLG.fst"):
+            z.writestr(f"vosk-model-x/{name}", bytes(range(256)) * 4)
+    return path.read_bytes()
+
+
+def _set_in_central_directory(data: bytes, field_offset: int, value: int) -> bytes:
+    """Set a 2-byte field of the last member's central-directory entry (4 = flags, 6 = method)."""
+    out = bytearray(data)
+    entry = out.rfind(b"PK\x01\x02")
+    out[entry + 4 + field_offset: entry + 6 + field_offset] = value.to_bytes(2, "little")
+    return bytes(out)
+
+
+@pytest.mark.parametrize("feature,field,value,message", [
+    ("patched data", 4, 0x20, "zip feature"),  # zipfile raises NotImplementedError: found by the fuzzer
+    ("strong encryption", 4, 0x40, "zip feature"),
+    ("a password", 4, 0x01, "password"),  # zipfile raises RuntimeError
+    ("an unknown method", 6, 99, "zip feature"),
+    ("deflate that is not deflate", 6, zipfile.ZIP_DEFLATED, "damaged"),  # zlib.error
+    ("bzip2 that is not bzip2", 6, zipfile.ZIP_BZIP2, "damaged"),  # OSError
+    ("lzma that is not lzma", 6, zipfile.ZIP_LZMA, "damaged"),  # lzma.LZMAError
+])
+def test_zips_this_app_cannot_read_get_a_clear_message(tmp_path, feature, field, value, message):
+    dest = tmp_path / "dest"
+    path = tmp_path / "model.zip"
+    data = _set_in_central_directory(_small_model_zip(path), field, value)
+    path.write_bytes(data)
+    with pytest.raises(ModelError, match=message):
+        models.install_zip(path, dest)
+    assert list(dest.iterdir()) == []
+    assert path.read_bytes() == data
+
+
 class _Server:
     """A loopback HTTP server for one file, with Range support and knobs to misbehave."""
 
@@ -201,21 +236,59 @@ def test_the_official_english_model_is_pinned():
     assert spec.url.startswith("https://") and spec.size == 41_205_931 and len(spec.sha256) == 64
 
 
+def _dead_pid() -> int:
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
 def test_an_install_cleans_up_what_killed_installs_left(korean_zip, tmp_path):
     """Found by scripts/crash_soak.py: a SIGKILL during an install left a `.installing-*` folder behind for
-    good (hidden from the list, but disk space). The next install removes those older than an hour."""
+    good (hidden from the list, but disk space). The next install removes those older than an hour, and
+    the folders a finished process moved aside beside the model they belonged to."""
     import os
     import time
 
     dest = tmp_path / "models"
-    old, fresh, old_replaced = dest / ".installing-abc", dest / ".installing-new", dest / ".old-x-123"
-    for folder in (old, fresh, old_replaced):
-        (folder / "model" / "am").mkdir(parents=True)
-        (folder / "model" / "am" / "final.mdl").write_bytes(b"half")
+    dead = _dead_pid()
+    old, fresh = dest / ".installing-abc", dest / ".installing-new"
+    replaced, removing = dest / f".old-x-{dead}", dest / f".removing-y-{dead}"
+    busy = dest / f".removing-z-{os.getpid()}"  # this process is still running: a removal in progress
+    for folder in (old, fresh, replaced, removing, busy, dest / "x"):
+        (folder / "am").mkdir(parents=True)
+        (folder / "am" / "final.mdl").write_bytes(b"half")
     hours_ago = time.time() - 2 * 3600
-    for folder in (old, old_replaced):
-        os.utime(folder, (hours_ago, hours_ago))
+    os.utime(old, (hours_ago, hours_ago))
     models.install_zip(korean_zip, dest=dest, name="ko")
-    assert not old.exists() and not old_replaced.exists()
-    assert fresh.is_dir()  # it may be another window's install in progress
-    assert (dest / "ko" / "am" / "final.mdl").is_file()
+    assert not old.exists() and not replaced.exists() and not removing.exists()
+    assert fresh.is_dir() and busy.is_dir()  # they may be another window's install in progress
+    assert (dest / "ko" / "am" / "final.mdl").is_file() and (dest / "x").is_dir()
+
+
+def test_a_replace_killed_between_its_renames_gets_the_old_model_back(korean_zip, tmp_path, monkeypatch):
+    """Found by scripts/crash_soak.py (1 kill in 300): a replace moves the installed model aside, then the
+    new one in; a kill between the two left no model at all. The next listing puts the old one back."""
+    monkeypatch.setenv("ASSISTANT_HOME", str(tmp_path / "home"))
+    models.install_zip(korean_zip, name="ko")
+    installed = models.user_dir() / "ko"
+    installed.rename(installed.with_name(f".old-ko-{_dead_pid()}"))  # where the SIGKILL left it
+    assert [m.name for m in models.list_models(include_packages=False) if m.location == "user"] == ["ko"]
+    assert (installed / "am" / "final.mdl").is_file()
+    assert [p.name for p in models.user_dir().iterdir()] == ["ko"]
+
+
+def test_a_removal_never_leaves_half_a_model_in_the_list(korean_zip, tmp_path, monkeypatch):
+    monkeypatch.setenv("ASSISTANT_HOME", str(tmp_path / "home"))
+    models.install_zip(korean_zip, name="ko")
+    calls = []
+
+    def killed_half_way(path, ignore_errors=False):  # the rmtree a SIGKILL interrupts
+        calls.append(Path(path).name)
+
+    monkeypatch.setattr(models.shutil, "rmtree", killed_half_way)
+    models.remove("ko")
+    assert calls and calls[0].startswith(".removing-ko-")
+    assert [m.name for m in models.list_models(include_packages=False) if m.location == "user"] == []

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import lzma
 import os
 import re
 import shutil
@@ -23,6 +24,7 @@ import time
 import urllib.error
 import urllib.request
 import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
@@ -127,6 +129,8 @@ def list_models(include_packages: bool = True) -> list[SpeechModel]:
     for root, location in ((bundled_dir(), "bundled"), (user_dir(), "user")):
         if not root.is_dir():
             continue
+        if location == "user":
+            tidy_staging(root)
         for folder in sorted(root.iterdir()):
             if folder.name.startswith(".") or check_vosk_folder(folder) is not None:
                 continue
@@ -160,40 +164,94 @@ def _model_root(names: list[str]) -> str:
     return roots[0]
 
 
+ZIP_ENCRYPTED = 0x01  # general-purpose flag bits (APPNOTE 4.4.4)
+ZIP_UNSUPPORTED_FLAGS = 0x20 | 0x40  # patched data, strong encryption: zipfile cannot read them
+ZIP_METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
+# What a damaged member's decompressor may raise besides BadZipFile: zlib.error, lzma.LZMAError, bz2's
+# OSError, EOFError on a cut stream, and zipfile's NotImplementedError/RuntimeError for a header that
+# lies about its method or encryption.
+ZIP_READ_ERRORS = (zipfile.BadZipFile, EOFError, OSError, zlib.error, lzma.LZMAError, NotImplementedError,
+                   RuntimeError, ValueError)
+
+
 def _safe_members(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
     members = archive.infolist()
     for info in members:
         name = info.filename
         if name.startswith(("/", "\\")) or ".." in Path(name).parts or re.match(r"^[A-Za-z]:", name):
             raise ModelError(f"the archive is unsafe: member {name!r} points outside it")
+        if info.flag_bits & ZIP_ENCRYPTED:
+            raise ModelError(f"the archive is password-protected ({name}); use an unencrypted zip")
+        if info.flag_bits & ZIP_UNSUPPORTED_FLAGS or info.compress_type not in ZIP_METHODS:
+            raise ModelError(f"the archive uses a zip feature this app cannot read ({name}); "
+                             "re-pack it with a plain zip tool")
     return members
 
 
 STALE_STAGING_S = 3600  # an install that has not finished in an hour was killed (a crash, a power cut)
+_MOVED_ASIDE = re.compile(r"^\.(old|removing)-(.+)-(\d+)$")  # .old-NAME-PID, .removing-NAME-PID
 
 
-def remove_stale_staging(dest: Path, max_age_s: float = STALE_STAGING_S) -> list[str]:
-    """Delete the half-copied folders killed installs left (`.installing-*`, `.old-*`); a fresh one may
-    belong to an install running in another window, so only old ones go. Returns what was removed."""
+def tidy_staging(dest: Path, max_age_s: float = STALE_STAGING_S) -> list[str]:
+    """Repair what killed installs and removals left (crash, power cut); returns what it did, in words.
+
+    - `.old-NAME-PID` with no NAME: a replace was killed between its two renames; the old model goes back.
+    - `.old-*` / `.removing-*` beside nothing to restore: deleted once their process is gone.
+    - `.installing-*` (half-copied): deleted after an hour (it may be another window's install).
+    A folder whose process is still running belongs to an install or removal in progress: left alone."""
     now = time.time()
-    return [folder.name for pattern in (".installing-*", ".old-*") for folder in dest.glob(pattern)
-            if _remove_if_old(folder, now, max_age_s)]
+    done: list[str] = []
+    for folder in sorted(dest.glob(".*")):
+        moved = _MOVED_ASIDE.match(folder.name)
+        if moved and folder.is_dir():
+            kind, name, pid = moved.group(1), moved.group(2), int(moved.group(3))
+            finished = not _process_alive(pid) or _older_than(folder, now, max_age_s)
+            target = dest / name
+            if not finished:
+                continue
+            if kind == "old" and not target.exists():
+                try:
+                    os.replace(folder, target)
+                except OSError as exc:
+                    logger.warning("could not restore %s from %s: %s", name, folder.name, exc)
+                    continue
+                logger.info("restored %s, which an interrupted replace had moved aside", name)
+                done.append(f"restored {name}")
+                continue
+            shutil.rmtree(folder, ignore_errors=True)
+            done.append(f"removed {folder.name}")
+        elif folder.name.startswith(".installing-") and folder.is_dir() and _older_than(folder, now, max_age_s):
+            shutil.rmtree(folder, ignore_errors=True)
+            logger.info("removed %s, left by an install that did not finish", folder.name)
+            done.append(f"removed {folder.name}")
+    return done
 
 
-def _remove_if_old(folder: Path, now: float, max_age_s: float) -> bool:
+def _older_than(folder: Path, now: float, max_age_s: float) -> bool:
     try:
-        if not folder.is_dir() or now - folder.stat().st_mtime < max_age_s:
-            return False
+        return now - folder.stat().st_mtime >= max_age_s
     except OSError:
         return False
-    shutil.rmtree(folder, ignore_errors=True)
-    logger.info("removed %s, left by an install that did not finish", folder.name)
+
+
+def _process_alive(pid: int) -> bool:
+    """Is `pid` a running process other than this one? Unknown counts as alive (then age decides):
+    on Windows os.kill(pid, 0) would terminate the process, so it is never asked there."""
+    if pid == os.getpid() or os.name == "nt":
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # another user's process: alive
     return True
 
 
 def _commit(staged: Path, target: Path, replace: bool) -> None:
-    """Move a checked, staged model folder into place (the old one, if replaced, goes last); it becomes
-    this user's only (a folder copied from elsewhere keeps its permissions otherwise)."""
+    """Move a checked, staged model folder into place (the old one, if replaced, goes last: a kill between
+    the two renames is repaired by tidy_staging); it becomes this user's only (a folder copied from
+    elsewhere keeps its permissions otherwise)."""
     make_private_tree(staged)
     if target.exists():
         if not replace:
@@ -216,7 +274,7 @@ def install_zip(zip_path: str | Path, dest: Path | None = None, name: str | None
     if not zipfile.is_zipfile(zip_path):
         raise ModelError(f"{zip_path.name} is not a zip file (or it is damaged or incomplete)")
     private_dir(dest)
-    remove_stale_staging(dest)
+    tidy_staging(dest)
     staging = Path(tempfile.mkdtemp(prefix=".installing-", dir=dest))
     try:
         try:
@@ -241,7 +299,9 @@ def install_zip(zip_path: str | Path, dest: Path | None = None, name: str | None
                     done += info.file_size
                     if progress:
                         progress(done, total)
-        except (zipfile.BadZipFile, EOFError, OSError) as exc:
+        except ModelError:
+            raise
+        except ZIP_READ_ERRORS as exc:
             if isinstance(exc, OSError) and exc.errno == 28:
                 raise ModelError("not enough disk space to install the model") from exc
             raise ModelError(f"{zip_path.name} is damaged or incomplete: {exc}") from exc
@@ -270,7 +330,7 @@ def install_folder(folder: str | Path, dest: Path | None = None, name: str | Non
     target = dest / _clean_name(name or folder.resolve().name)
     if target.resolve() == folder.resolve():
         raise ModelError(f"{folder} is already installed")
-    remove_stale_staging(dest)
+    tidy_staging(dest)
     staging = Path(tempfile.mkdtemp(prefix=".installing-", dir=dest))
     try:
         try:
@@ -292,7 +352,10 @@ def remove(name: str, dest: Path | None = None) -> Path:
         if others:
             raise ModelError(f"{name} is {others[0].location} ({others[0].path}); only models you installed can be removed")
         raise ModelError(f"no installed model called {name!r}")
-    shutil.rmtree(target)
+    # Moved aside first, so a kill half-way through never leaves a half-deleted model in the list.
+    doomed = target.with_name(f".removing-{target.name}-{os.getpid()}")
+    os.replace(target, doomed)
+    shutil.rmtree(doomed, ignore_errors=True)
     return target
 
 
