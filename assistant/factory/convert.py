@@ -27,7 +27,7 @@ DEFAULT_TIMEOUT_S = 1800.0
 _ZYGOTE_START_TIMEOUT_S = 600.0
 
 # Lines of TensorFlow's chatter that never explain a failure.
-_NOISE = re.compile(r"^(W0000|I0000|WARNING: All log messages|INFO:|\s*warnings\.warn|.*UserWarning)")
+_NOISE = re.compile(r"^(W0000|I0000|E0000.*(cuInit|cuda)|WARNING: All log messages|INFO:|\s*warnings\.warn|.*UserWarning)")
 _ERROR = re.compile(r"(error|exception|check failed|aborted|fatal|not supported|unsupported|crash)", re.I)
 
 
