@@ -785,7 +785,7 @@ class ChatbotRecipe(Recipe):
     def train(self, data: PreparedData, work_dir: Path, quick: bool, seed: int) -> Any:
         """Fit on train with early stopping on validation macro-F1, choose the threshold on validation,
         then refit a fresh model on train + validation for the best epoch count: validation sentences come
-        from their own templates (a fifth of the hand-written phrasings), and a shipped model that never saw
+        from their own templates (15% of the phrasings), and a shipped model that never saw
         them misses whole phrasings ("how are you ..."). The test split stays unseen by both fits."""
         import keras
 
