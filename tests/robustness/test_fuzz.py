@@ -8,7 +8,6 @@ from __future__ import annotations
 import io
 import os
 import wave
-import zipfile
 from datetime import datetime
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from hypothesis import strategies as st
 
 from tests.conftest import REPO
 from tests.robustness.conftest import tried
+from tests.speech.conftest import vosk_zip_bytes
 
 pytestmark = pytest.mark.slow
 # FUZZ_SCALE=20 make test (or pytest tests/robustness) digs deeper by hand; CI runs the default 1.
@@ -262,16 +262,8 @@ def test_video_file(tmp_path_factory, data, suffix):
         clear(exc)
 
 
-def _good_zip() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name in ("am/final.mdl", "conf/model.conf", "graph/HCLG.fst"):
-            archive.writestr(f"vosk-model-x/{name}", os.urandom(300))
-    return buffer.getvalue()
-
-
 @SLOW
-@given(data=damaged(_good_zip()), name=ODD_NAMES)
+@given(data=damaged(vosk_zip_bytes()), name=ODD_NAMES)
 def test_speech_model_zip(tmp_path_factory, data, name):
     from assistant.core.speech import models
 

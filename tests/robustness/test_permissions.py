@@ -8,11 +8,11 @@ import os
 import stat
 import subprocess
 import sys
-import zipfile
 
 import pytest
 
 from tests.conftest import REPO
+from tests.speech.conftest import vosk_zip_bytes
 
 pytestmark = pytest.mark.slow
 
@@ -38,9 +38,7 @@ def test_everything_the_app_writes_is_private(tmp_path):
                        capture_output=True)
     _run(["face", "enroll", str(face)], env)
     model_zip = tmp_path / "model.zip"
-    with zipfile.ZipFile(model_zip, "w") as archive:
-        for name in ("am/final.mdl", "conf/model.conf", "graph/HCLG.fst"):
-            archive.writestr(f"vosk-model-perm/{name}", b"x" * 100)
+    model_zip.write_bytes(vosk_zip_bytes("vosk-model-perm", b"x" * 100))
     os.chmod(model_zip, 0o644)
     _run(["speech", "install", str(model_zip)], env)
     _run(["hardware"], env)

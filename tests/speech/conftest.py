@@ -7,6 +7,9 @@ that needs it with the install line instead of skipping it.
 
 from __future__ import annotations
 
+import io
+import os
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -16,6 +19,17 @@ from tests.conftest import REPO
 COMMANDS = Path(__file__).with_name("commands.tsv")
 # The Korean phrases of the grammar test: short requests an assistant hears (hand-written).
 KOREAN = ("안녕하세요", "지금 몇 시야", "오늘 날씨 어때", "불 켜 줘", "음악 틀어 줘", "타이머 맞춰 줘", "내일 일정 알려 줘")
+VOSK_FILES = ("am/final.mdl", "conf/model.conf", "graph/HCLG.fst")  # what check_vosk_folder asks for
+
+
+def vosk_zip_bytes(top: str = "vosk-model-x", content: bytes | None = None) -> bytes:
+    """A structurally complete (not loadable) Vosk model under `top/`, zipped (stored): what the install
+    path checks. Each member holds `content`, or 300 random bytes."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name in VOSK_FILES:
+            archive.writestr(f"{top}/{name}", os.urandom(300) if content is None else content)
+    return buffer.getvalue()
 
 
 def read_commands() -> list[tuple[str, str]]:

@@ -13,6 +13,7 @@ import pytest
 
 from assistant.core.speech import models
 from assistant.core.speech.models import Download, ModelError
+from tests.speech.conftest import vosk_zip_bytes
 
 
 def _leftovers(dest: Path) -> list[str]:
@@ -96,13 +97,6 @@ def test_broken_zips_leave_nothing_behind(korean_zip, tmp_path):
         models.install_zip(tmp_path / "nothing.zip", dest)
 
 
-def _small_model_zip(path: Path, compression: int = zipfile.ZIP_STORED) -> bytes:
-    with zipfile.ZipFile(path, "w", compression) as z:
-        for name in ("am/final.mdl", "conf/model.conf", "graph/HCLG.fst"):
-            z.writestr(f"vosk-model-x/{name}", bytes(range(256)) * 4)
-    return path.read_bytes()
-
-
 def _set_in_central_directory(data: bytes, field_offset: int, value: int) -> bytes:
     """Set a 2-byte field of the last member's central-directory entry (4 = flags, 6 = method)."""
     out = bytearray(data)
@@ -123,7 +117,7 @@ def _set_in_central_directory(data: bytes, field_offset: int, value: int) -> byt
 def test_zips_this_app_cannot_read_get_a_clear_message(tmp_path, feature, field, value, message):
     dest = tmp_path / "dest"
     path = tmp_path / "model.zip"
-    data = _set_in_central_directory(_small_model_zip(path), field, value)
+    data = _set_in_central_directory(vosk_zip_bytes(content=bytes(range(256)) * 4), field, value)
     path.write_bytes(data)
     with pytest.raises(ModelError, match=message):
         models.install_zip(path, dest)
